@@ -1,0 +1,6 @@
+"""minihttp: the server half of ministack (the uvloop + Uvicorn part).
+
+Read in this order: `loop` (the event loop over selectors), `http11` (bytes to
+HTTP events and back, sans-I/O), `server` (joins the two to any ASGI app).
+minihttp never imports miniasgi: the two meet only at `app(scope, receive, send)`.
+"""
