@@ -1,0 +1,888 @@
+"""An asyncio event loop in pure Python, over the `selectors` module.
+
+This is the lowest layer of minihttp: the thing that waits for the network
+and decides what runs next. It is a drop-in asyncio loop, the way uvloop is
+one, so ordinary asyncio code runs on it unchanged:
+
+    import minihttp.loop
+    minihttp.loop.run(main())                                  # or:
+    asyncio.Runner(loop_factory=minihttp.loop.EventLoop).run(main())
+
+Five ideas make an event loop; each has a place below.
+
+1. File descriptors. The kernel names every open socket with a small integer,
+   a file descriptor (fd). A socket in non-blocking mode never makes us wait:
+   `recv` on an empty socket raises BlockingIOError instead of sleeping, so
+   one thread can serve thousands of sockets if it knows *which* ones are
+   ready. (`EventLoop.sock_recv` shows the pattern: try at once, and only if
+   the kernel says "would block", ask to be told when it is readable.)
+
+2. The selector. `selectors.DefaultSelector` is epoll on Linux and kqueue on
+   BSD/macOS: we register fds with the events we care about (readable,
+   writable) and one `select(timeout)` call sleeps until any of them is
+   ready or the timeout passes. Registering is `EventLoop.add_reader` /
+   `add_writer`; each registration carries the callback to run (`_Handle`).
+
+3. The ready queue. `self._ready` is a deque of callbacks that should run
+   now: `call_soon` appends to it, and so does the selector dispatch for every
+   ready fd. One pass of the loop, `EventLoop._run_once`, runs exactly the
+   callbacks that were queued when the pass began; anything they schedule
+   waits for the next pass, so a callback that reschedules itself forever
+   cannot starve the network.
+
+4. The timer heap. `call_later` / `call_at` push `(when, sequence, handle)`
+   onto a binary heap (`heapq`), so the next timer to fire is always at
+   index 0. Its deadline is what `_run_once` uses as the selector timeout:
+   sleep until the first timer is due, or until an fd wakes us. A cancelled
+   timer is not dug out of the heap (that would be O(n)); it is skipped when
+   it reaches the top (`_move_due_timers_to_ready`), and the heap is rebuilt
+   only when most of it is dead (`_forget_cancelled_timers`).
+
+5. How `await future` suspends and resumes. A coroutine is a paused
+   function. `asyncio.Task` (the C-accelerated one, created in
+   `EventLoop.create_task`) drives it: it calls `coroutine.send(None)`, which
+   runs the coroutine until it awaits a Future that is not done yet; the
+   Future yields itself up to the Task, and the Task calls
+   `future.add_done_callback(task_wakeup)` and returns. Nothing of that
+   coroutine runs now. Later some callback — a timer from `call_later`
+   (that is `asyncio.sleep`) or a readable socket in `_sock_recv_when_ready`
+   — calls `future.set_result(...)`; the Future schedules its done callbacks
+   with `call_soon`, and on the next pass the Task sends the result back
+   into the coroutine, which continues after its `await`.
+
+Threads talk to the loop only through `call_soon_threadsafe`, which appends
+to the ready queue and writes one byte into a socket pair the selector
+watches (the "self-pipe"), so a loop asleep in `select` wakes at once.
+Signals use the same pipe: `signal.set_wakeup_fd` makes the C signal handler
+write the signal number into it (`add_signal_handler`).
+
+Transports and servers (the objects behind `create_server` and
+`create_connection`) live in `minihttp.transports`.
+
+Choices and limits: no TLS (any `ssl=` raises NotImplementedError), no
+subprocesses, no UDP, no happy eyeballs (addresses are tried one after the
+other); `sendfile` falls back to plain writes. Callbacks that the loop runs
+for its own transports skip the `contextvars` copy that user callbacks get.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import contextvars
+import errno
+import heapq
+import logging
+import os
+import selectors
+import signal
+import socket
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Coroutine
+from typing import Any
+
+from minihttp import transports
+
+__all__ = ["EventLoop", "run"]
+
+logger = logging.getLogger("minihttp.loop")
+
+# Rebuild the timer heap when more than this many cancelled timers sit in it
+# and they are more than half of it (asyncio uses the same two thresholds).
+_CANCELLED_TIMERS_BEFORE_CLEANUP = 100
+
+_READ = selectors.EVENT_READ
+_WRITE = selectors.EVENT_WRITE
+
+
+class _Handle:
+    """A callback with its arguments, waiting in the ready queue or on an fd.
+
+    `context` is the `contextvars.Context` the callback runs in; None means
+    "call it directly", which the loop uses for its own transport callbacks
+    (saving a context switch on every network event).
+    """
+
+    __slots__ = ("_callback", "_args", "_context", "_loop", "_cancelled")
+
+    def __init__(self, callback, args, loop, context):
+        self._callback = callback
+        self._args = args
+        self._loop = loop
+        self._context = context
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        if not self._cancelled:
+            self._cancelled = True
+            self._callback = None
+            self._args = None
+
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def get_context(self):
+        return self._context
+
+    def _run(self) -> None:
+        try:
+            if self._context is None:
+                self._callback(*self._args)
+            else:
+                self._context.run(self._callback, *self._args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exception:
+            self._loop.call_exception_handler(
+                {
+                    "message": f"Exception in callback {self._callback!r}",
+                    "exception": exception,
+                    "handle": self,
+                }
+            )
+
+    def __repr__(self) -> str:
+        state = " cancelled" if self._cancelled else ""
+        return f"<{type(self).__name__}{state} {self._callback!r}>"
+
+
+class _TimerHandle(_Handle):
+    """A callback due at a point of the loop's clock (`loop.time()`)."""
+
+    __slots__ = ("_when",)
+
+    def __init__(self, when, callback, args, loop, context):
+        super().__init__(callback, args, loop, context)
+        self._when = when
+
+    def when(self) -> float:
+        return self._when
+
+    def cancel(self) -> None:
+        if not self._cancelled:
+            super().cancel()
+            self._loop._cancelled_timer_count += 1
+
+
+def _ignore_signal(signal_number, frame) -> None:
+    """The Python-level signal handler: the real work starts from the wakeup fd."""
+
+
+class EventLoop(asyncio.AbstractEventLoop):
+    """A selector event loop written from scratch; see the module docstring."""
+
+    def __init__(self, selector: selectors.BaseSelector | None = None) -> None:
+        self._selector = selector if selector is not None else selectors.DefaultSelector()
+        self._ready: collections.deque[_Handle] = collections.deque()
+        self._timers: list[tuple[float, int, _TimerHandle]] = []
+        self._timer_sequence = 0
+        self._cancelled_timer_count = 0
+        self._clock_resolution = time.get_clock_info("monotonic").resolution
+        self._stopping = False
+        self._closed = False
+        self._thread_id: int | None = None
+        self._debug = False
+        self._exception_handler = None
+        self._task_factory = None
+        self._default_executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._executor_shutdown_called = False
+        self._signal_handlers: dict[int, _Handle] = {}
+        self._asyncgens: weakref.WeakSet = weakref.WeakSet()
+        self._asyncgens_shutdown_called = False
+        self._old_asyncgen_hooks = None
+        # Transports and servers alive on this loop, so close() can release them.
+        self._transports: weakref.WeakSet = weakref.WeakSet()
+        self._servers: weakref.WeakSet = weakref.WeakSet()
+        self._open_self_pipe()
+
+    # ---- running and stopping ---------------------------------------------------------
+
+    def run_forever(self) -> None:
+        """Run passes of the loop until `stop()` is called."""
+        self._check_closed()
+        if self.is_running():
+            raise RuntimeError("This event loop is already running")
+        if asyncio._get_running_loop() is not None:
+            raise RuntimeError("Cannot run the event loop while another loop is running")
+        self._thread_id = threading.get_ident()
+        self._old_asyncgen_hooks = sys.get_asyncgen_hooks()
+        sys.set_asyncgen_hooks(
+            firstiter=self._asyncgen_first_iteration, finalizer=self._asyncgen_finalize
+        )
+        asyncio._set_running_loop(self)
+        try:
+            while True:
+                self._run_once()
+                if self._stopping:
+                    break
+        finally:
+            self._stopping = False
+            self._thread_id = None
+            asyncio._set_running_loop(None)
+            sys.set_asyncgen_hooks(*self._old_asyncgen_hooks)
+
+    def run_until_complete(self, future):
+        """Run until `future` (a Future or coroutine) is done; return its result."""
+        self._check_closed()
+        new_task = not asyncio.isfuture(future)
+        future = asyncio.ensure_future(future, loop=self)
+        future.add_done_callback(self._stop_when_done)
+        try:
+            self.run_forever()
+        except BaseException:
+            if new_task and future.done() and not future.cancelled():
+                future.exception()  # the caller sees the error; don't log it twice
+            raise
+        finally:
+            future.remove_done_callback(self._stop_when_done)
+        if not future.done():
+            raise RuntimeError("Event loop stopped before Future completed.")
+        return future.result()
+
+    def _stop_when_done(self, future) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Finish the current pass of the loop, then return from run_forever()."""
+        self._stopping = True
+
+    def is_running(self) -> bool:
+        return self._thread_id is not None
+
+    def is_closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Drop pending callbacks, release sockets, the selector and the executor.
+
+        Open transports and servers are closed without calling their
+        protocols: the loop that would run those callbacks is going away.
+        """
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self._closed:
+            return
+        self._closed = True
+        for signal_number in list(self._signal_handlers):
+            self.remove_signal_handler(signal_number)
+        self._ready.clear()
+        self._timers.clear()
+        for server in list(self._servers):
+            server._close_sockets()
+        for transport in list(self._transports):
+            transport._close_socket_quietly()
+        self._selector.close()
+        self._self_reader.close()
+        self._self_writer.close()
+        executor = self._default_executor
+        if executor is not None:
+            self._default_executor = None
+            executor.shutdown(wait=False)
+
+    def _check_closed(self) -> None:
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+
+    def time(self) -> float:
+        """The loop's clock: `time.monotonic()`, which never jumps backwards."""
+        return time.monotonic()
+
+    # ---- one pass of the loop ---------------------------------------------------------
+
+    def _run_once(self) -> None:
+        """Wait for I/O or the next timer, then run every callback that is ready."""
+        ready = self._ready
+        timers = self._timers
+        if ready or self._stopping:
+            timeout = 0
+        elif timers:
+            while timers and timers[0][2]._cancelled:
+                heapq.heappop(timers)
+                self._cancelled_timer_count -= 1
+            timeout = max(0.0, timers[0][0] - self.time()) if timers else None
+        else:
+            timeout = None
+
+        for key, mask in self._selector.select(timeout):
+            reader, writer = key.data
+            if mask & _READ and reader is not None:
+                ready.append(reader)
+            if mask & _WRITE and writer is not None:
+                ready.append(writer)
+
+        if timers:
+            self._move_due_timers_to_ready()
+
+        # Only the callbacks queued before this point run in this pass.
+        for _ in range(len(ready)):
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
+
+    def _move_due_timers_to_ready(self) -> None:
+        timers = self._timers
+        if (
+            self._cancelled_timer_count > _CANCELLED_TIMERS_BEFORE_CLEANUP
+            and self._cancelled_timer_count * 2 > len(timers)
+        ):
+            self._forget_cancelled_timers()
+        due_before = self.time() + self._clock_resolution
+        while timers and timers[0][0] <= due_before:
+            handle = heapq.heappop(timers)[2]
+            if handle._cancelled:
+                self._cancelled_timer_count -= 1
+            else:
+                self._ready.append(handle)
+
+    def _forget_cancelled_timers(self) -> None:
+        self._timers = [entry for entry in self._timers if not entry[2]._cancelled]
+        heapq.heapify(self._timers)
+        self._cancelled_timer_count = 0
+
+    # ---- scheduling callbacks ---------------------------------------------------------
+
+    def call_soon(self, callback, *args, context=None) -> _Handle:
+        """Run `callback(*args)` on the next pass of the loop (FIFO order)."""
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        if not callable(callback):
+            raise TypeError(self._not_callable_message("call_soon", callback))
+        if context is None:
+            context = contextvars.copy_context()
+        handle = _Handle(callback, args, self, context)
+        self._ready.append(handle)
+        return handle
+
+    def call_later(self, delay, callback, *args, context=None) -> _TimerHandle:
+        """Run `callback(*args)` after `delay` seconds of `loop.time()`."""
+        if delay is None:
+            raise TypeError("call_later() needs a delay in seconds, not None")
+        return self.call_at(self.time() + delay, callback, *args, context=context)
+
+    def call_at(self, when, callback, *args, context=None) -> _TimerHandle:
+        """Run `callback(*args)` when `loop.time()` reaches `when`.
+
+        Timers due at the same instant run in the order they were set.
+        """
+        self._check_closed()
+        if not callable(callback):
+            raise TypeError(self._not_callable_message("call_at", callback))
+        if context is None:
+            context = contextvars.copy_context()
+        handle = _TimerHandle(when, callback, args, self, context)
+        self._timer_sequence += 1
+        heapq.heappush(self._timers, (when, self._timer_sequence, handle))
+        return handle
+
+    def call_soon_threadsafe(self, callback, *args, context=None) -> _Handle:
+        """Like call_soon, callable from any thread: wakes the loop if it sleeps."""
+        handle = self.call_soon(callback, *args, context=context)
+        self._wake_up()
+        return handle
+
+    @staticmethod
+    def _not_callable_message(method: str, callback) -> str:
+        if asyncio.iscoroutine(callback):
+            return (
+                f"{method}() expected a function but got the coroutine object {callback!r}: "
+                "schedule coroutines with loop.create_task(), not " + method + "()"
+            )
+        return f"{method}() expected a callable but got {type(callback).__name__} {callback!r}"
+
+    # ---- the self-pipe: wake-ups from threads and signals -----------------------------
+
+    def _open_self_pipe(self) -> None:
+        self._self_reader, self._self_writer = socket.socketpair()
+        self._self_reader.setblocking(False)
+        self._self_writer.setblocking(False)
+        self._add_internal_reader(self._self_reader.fileno(), self._read_self_pipe)
+
+    def _wake_up(self) -> None:
+        try:
+            self._self_writer.send(b"\0")
+        except OSError:
+            pass  # the pipe is full, so a wake-up is already pending; or we are closing
+
+    def _read_self_pipe(self) -> None:
+        while True:
+            try:
+                data = self._self_reader.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                return
+            if not data:
+                return
+            for signal_number in data:  # 0 is a thread's wake-up; others are signals
+                if signal_number:
+                    self._dispatch_signal(signal_number)
+
+    # ---- watching file descriptors ----------------------------------------------------
+
+    def add_reader(self, fd, callback, *args) -> None:
+        """Call `callback(*args)` whenever `fd` is readable, until remove_reader(fd)."""
+        self._check_closed()
+        handle = _Handle(callback, args, self, contextvars.copy_context())
+        self._watch(_file_descriptor(fd), _READ, handle)
+
+    def add_writer(self, fd, callback, *args) -> None:
+        """Call `callback(*args)` whenever `fd` is writable, until remove_writer(fd)."""
+        self._check_closed()
+        handle = _Handle(callback, args, self, contextvars.copy_context())
+        self._watch(_file_descriptor(fd), _WRITE, handle)
+
+    def remove_reader(self, fd) -> bool:
+        """Stop watching `fd` for reading; return whether it was watched."""
+        return self._unwatch(_file_descriptor(fd), _READ)
+
+    def remove_writer(self, fd) -> bool:
+        """Stop watching `fd` for writing; return whether it was watched."""
+        return self._unwatch(_file_descriptor(fd), _WRITE)
+
+    def _add_internal_reader(self, fd: int, callback, *args) -> _Handle:
+        handle = _Handle(callback, args, self, None)
+        self._watch(fd, _READ, handle)
+        return handle
+
+    def _add_internal_writer(self, fd: int, callback, *args) -> _Handle:
+        handle = _Handle(callback, args, self, None)
+        self._watch(fd, _WRITE, handle)
+        return handle
+
+    def _watch(self, fd: int, event: int, handle: _Handle) -> None:
+        # key.data is a two-item list [reader, writer] that we mutate in place,
+        # so replacing a callback costs no system call.
+        try:
+            key = self._selector.get_key(fd)
+        except KeyError:
+            data = [handle, None] if event == _READ else [None, handle]
+            self._selector.register(fd, event, data)
+            return
+        slot = 0 if event == _READ else 1
+        previous = key.data[slot]
+        key.data[slot] = handle
+        if previous is not None:
+            previous.cancel()
+        if not key.events & event:
+            self._selector.modify(fd, key.events | event, key.data)
+
+    def _unwatch(self, fd: int, event: int) -> bool:
+        if self._closed:
+            return False
+        try:
+            key = self._selector.get_key(fd)
+        except KeyError:
+            return False
+        slot = 0 if event == _READ else 1
+        handle = key.data[slot]
+        if handle is None:
+            return False
+        handle.cancel()
+        key.data[slot] = None
+        remaining = key.events & ~event
+        if remaining:
+            self._selector.modify(fd, remaining, key.data)
+        else:
+            self._selector.unregister(fd)
+        return True
+
+    # ---- futures and tasks ------------------------------------------------------------
+
+    def create_future(self) -> asyncio.Future:
+        return asyncio.Future(loop=self)
+
+    def create_task(self, coro, *, name=None, context=None) -> asyncio.Task:
+        """Wrap a coroutine in a Task (asyncio's C Task unless a factory is set)."""
+        self._check_closed()
+        if self._task_factory is None:
+            return asyncio.Task(coro, loop=self, name=name, context=context)
+        if context is None:
+            task = self._task_factory(self, coro)
+        else:
+            task = self._task_factory(self, coro, context=context)
+        if name is not None:
+            task.set_name(name)
+        return task
+
+    def set_task_factory(self, factory) -> None:
+        if factory is not None and not callable(factory):
+            raise TypeError(
+                f"task factory must be a callable (loop, coro) -> Task or None, got {factory!r}"
+            )
+        self._task_factory = factory
+
+    def get_task_factory(self):
+        return self._task_factory
+
+    # ---- errors -----------------------------------------------------------------------
+
+    def get_exception_handler(self):
+        return self._exception_handler
+
+    def set_exception_handler(self, handler) -> None:
+        """Route errors from callbacks to `handler(loop, context)`; None restores the default."""
+        if handler is not None and not callable(handler):
+            raise TypeError(
+                f"exception handler must be a callable (loop, context) or None, got {handler!r}"
+            )
+        self._exception_handler = handler
+
+    def default_exception_handler(self, context: dict) -> None:
+        """Log `context['message']` and the exception, if any, to 'minihttp.loop'."""
+        message = context.get("message") or "Unhandled exception in event loop"
+        exception = context.get("exception")
+        exc_info = (type(exception), exception, exception.__traceback__) if exception else False
+        details = [
+            f"{key}: {value!r}"
+            for key, value in sorted(context.items())
+            if key not in ("message", "exception")
+        ]
+        logger.error("\n".join([message, *details]), exc_info=exc_info)
+
+    def call_exception_handler(self, context: dict) -> None:
+        """Report an error that no caller can catch (a callback raised, a task died)."""
+        if self._exception_handler is None:
+            try:
+                self.default_exception_handler(context)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException:
+                logger.exception("Exception in default exception handler")
+            return
+        try:
+            self._exception_handler(self, context)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as handler_error:
+            logger.error(
+                "Unhandled error in exception handler (context: %r)",
+                context,
+                exc_info=(type(handler_error), handler_error, handler_error.__traceback__),
+            )
+
+    def get_debug(self) -> bool:
+        return self._debug
+
+    def set_debug(self, enabled: bool) -> None:
+        self._debug = bool(enabled)
+
+    # ---- signals ----------------------------------------------------------------------
+
+    def add_signal_handler(self, sig, callback, *args) -> None:
+        """Call `callback(*args)` on the loop when signal `sig` arrives (main thread only)."""
+        self._check_closed()
+        if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback):
+            raise TypeError("add_signal_handler() needs a plain function, not a coroutine")
+        if sig not in signal.valid_signals():
+            raise ValueError(f"invalid signal number {sig!r}")
+        try:
+            signal.set_wakeup_fd(self._self_writer.fileno())
+        except ValueError as error:  # not the main thread
+            raise RuntimeError(
+                f"add_signal_handler() only works in the main thread: {error}"
+            ) from None
+        self._signal_handlers[sig] = _Handle(callback, args, self, None)
+        try:
+            signal.signal(sig, _ignore_signal)
+            signal.siginterrupt(sig, False)  # let system calls restart (PEP 475)
+        except OSError as error:
+            del self._signal_handlers[sig]
+            if not self._signal_handlers:
+                signal.set_wakeup_fd(-1)
+            raise RuntimeError(f"cannot handle signal {sig}: {error}") from error
+
+    def remove_signal_handler(self, sig) -> bool:
+        """Restore the default action for `sig`; return whether a handler was set."""
+        if self._signal_handlers.pop(sig, None) is None:
+            return False
+        default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+        signal.signal(sig, default)
+        if not self._signal_handlers:
+            try:
+                signal.set_wakeup_fd(-1)
+            except ValueError:
+                pass  # not the main thread: nothing was ever set from here
+        return True
+
+    def _dispatch_signal(self, signal_number: int) -> None:
+        handle = self._signal_handlers.get(signal_number)
+        if handle is not None:
+            self._ready.append(handle)
+
+    # ---- threads ----------------------------------------------------------------------
+
+    def run_in_executor(self, executor, func, *args) -> asyncio.Future:
+        """Run `func(*args)` in a thread pool; return a Future for its result."""
+        self._check_closed()
+        if asyncio.iscoroutine(func) or asyncio.iscoroutinefunction(func):
+            raise TypeError("run_in_executor() runs plain functions; await coroutines instead")
+        if executor is None:
+            if self._executor_shutdown_called:
+                raise RuntimeError("the default executor has been shut down")
+            executor = self._default_executor
+            if executor is None:
+                executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="minihttp")
+                self._default_executor = executor
+        return asyncio.wrap_future(executor.submit(func, *args), loop=self)
+
+    def set_default_executor(self, executor) -> None:
+        if not isinstance(executor, concurrent.futures.ThreadPoolExecutor):
+            raise TypeError(f"the default executor must be a ThreadPoolExecutor, got {executor!r}")
+        self._default_executor = executor
+
+    async def shutdown_default_executor(self, timeout=None) -> None:
+        """Wait (in a helper thread) for the default executor's threads to finish."""
+        self._executor_shutdown_called = True
+        executor = self._default_executor
+        if executor is None:
+            return
+        done = self.create_future()
+
+        def shut_down() -> None:
+            try:
+                executor.shutdown(wait=True)
+                if not self._closed:
+                    self.call_soon_threadsafe(_set_result_unless_done, done, None)
+            except BaseException as error:
+                if not self._closed:
+                    self.call_soon_threadsafe(_set_exception_unless_done, done, error)
+
+        thread = threading.Thread(target=shut_down, name="minihttp-executor-shutdown")
+        thread.start()
+        try:
+            await asyncio.wait_for(asyncio.shield(done), timeout)
+        except TimeoutError:
+            logger.warning("the default executor did not finish within %s seconds", timeout)
+        self._default_executor = None
+
+    async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
+        """`socket.getaddrinfo` in the executor: name lookups block, so not on the loop."""
+        return await self.run_in_executor(
+            None, socket.getaddrinfo, host, port, family, type, proto, flags
+        )
+
+    async def getnameinfo(self, sockaddr, flags=0):
+        return await self.run_in_executor(None, socket.getnameinfo, sockaddr, flags)
+
+    # ---- asynchronous generators ------------------------------------------------------
+
+    def _asyncgen_first_iteration(self, agen) -> None:
+        if self._asyncgens_shutdown_called:
+            logger.warning("async generator %r started after shutdown_asyncgens()", agen)
+        self._asyncgens.add(agen)
+
+    def _asyncgen_finalize(self, agen) -> None:
+        # Called by the garbage collector, maybe from another thread.
+        self._asyncgens.discard(agen)
+        if not self._closed:
+            self.call_soon_threadsafe(self.create_task, agen.aclose())
+
+    async def shutdown_asyncgens(self) -> None:
+        """Close every async generator that was started but not finished."""
+        self._asyncgens_shutdown_called = True
+        generators = list(self._asyncgens)
+        self._asyncgens.clear()
+        if not generators:
+            return
+        results = await asyncio.gather(
+            *[generator.aclose() for generator in generators], return_exceptions=True
+        )
+        for generator, result in zip(generators, results, strict=True):
+            if isinstance(result, Exception):
+                self.call_exception_handler(
+                    {
+                        "message": f"an error occurred while closing async generator {generator!r}",
+                        "exception": result,
+                        "asyncgen": generator,
+                    }
+                )
+
+    # ---- sockets, one operation at a time ---------------------------------------------
+
+    async def sock_recv(self, sock, nbytes: int) -> bytes:
+        """Receive up to `nbytes` from non-blocking `sock`; b"" means the peer closed."""
+        _require_non_blocking(sock, "sock_recv")
+        try:
+            return sock.recv(nbytes)
+        except (BlockingIOError, InterruptedError):
+            pass
+        return await self._wait_readable_then(sock, sock.recv, nbytes)
+
+    async def sock_recv_into(self, sock, buffer) -> int:
+        """Receive into `buffer`; return the number of bytes written (0: peer closed)."""
+        _require_non_blocking(sock, "sock_recv_into")
+        try:
+            return sock.recv_into(buffer)
+        except (BlockingIOError, InterruptedError):
+            pass
+        return await self._wait_readable_then(sock, sock.recv_into, buffer)
+
+    async def sock_accept(self, sock):
+        """Accept a connection on a listening socket: (non-blocking socket, address)."""
+        _require_non_blocking(sock, "sock_accept")
+        try:
+            connection, address = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            connection, address = await self._wait_readable_then(sock, sock.accept)
+        connection.setblocking(False)
+        return connection, address
+
+    def _wait_readable_then(self, sock, operation, *args) -> asyncio.Future:
+        """A Future for `operation(*args)`, tried each time `sock` becomes readable."""
+        future = self.create_future()
+        fd = sock.fileno()
+        self._add_internal_reader(fd, self._sock_recv_when_ready, future, operation, args)
+        future.add_done_callback(lambda _: self._unwatch(fd, _READ))
+        return future
+
+    def _sock_recv_when_ready(self, future, operation, args) -> None:
+        if future.done():
+            return
+        try:
+            result = operation(*args)
+        except (BlockingIOError, InterruptedError):
+            return  # spurious wake-up: stay registered
+        except BaseException as error:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    async def sock_sendall(self, sock, data) -> None:
+        """Send all of `data`, waiting for the socket to drain as needed."""
+        _require_non_blocking(sock, "sock_sendall")
+        view = memoryview(data).cast("B")
+        try:
+            sent = sock.send(view)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        if sent == len(view):
+            return
+        future = self.create_future()
+        fd = sock.fileno()
+        self._add_internal_writer(fd, self._sock_send_when_ready, future, sock, view, [sent])
+        future.add_done_callback(lambda _: self._unwatch(fd, _WRITE))
+        await future
+
+    def _sock_send_when_ready(self, future, sock, view, progress) -> None:
+        if future.done():
+            return
+        try:
+            progress[0] += sock.send(view[progress[0] :])
+        except (BlockingIOError, InterruptedError):
+            return
+        except BaseException as error:
+            future.set_exception(error)
+            return
+        if progress[0] == len(view):
+            future.set_result(None)
+
+    async def sock_connect(self, sock, address) -> None:
+        """Connect non-blocking `sock` to `address` (host names are resolved first)."""
+        _require_non_blocking(sock, "sock_connect")
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            address = await self._resolve_one(sock, address)
+        try:
+            sock.connect(address)
+            return
+        except (BlockingIOError, InterruptedError):
+            pass
+        future = self.create_future()
+        fd = sock.fileno()
+        self._add_internal_writer(fd, self._finish_connect, future, sock, address)
+        future.add_done_callback(lambda _: self._unwatch(fd, _WRITE))
+        await future
+
+    def _finish_connect(self, future, sock, address) -> None:
+        if future.done():
+            return
+        error_number = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error_number == 0:
+            future.set_result(None)
+        elif error_number not in (errno.EINPROGRESS, errno.EALREADY):
+            message = f"Connect call failed {address}: {os.strerror(error_number)}"
+            future.set_exception(OSError(error_number, message))
+
+    async def _resolve_one(self, sock, address):
+        host, port = address[0], address[1]
+        try:
+            socket.inet_pton(sock.family, host)
+            return address  # already numeric
+        except (OSError, TypeError):
+            pass
+        infos = await self.getaddrinfo(host, port, family=sock.family, type=sock.type)
+        if not infos:
+            raise OSError(f"getaddrinfo({host!r}, {port!r}) returned no addresses")
+        return infos[0][4]
+
+    # ---- servers and connections (the code is in minihttp.transports) ----------------
+
+    async def create_server(self, protocol_factory, host=None, port=None, **options):
+        """Listen on `host`:`port`; each connection gets `protocol_factory()`.
+
+        Options as asyncio's: family, flags, sock, backlog (100), reuse_address,
+        reuse_port, start_serving (True). `ssl=` raises NotImplementedError.
+        """
+        return await transports.create_server(self, protocol_factory, host, port, **options)
+
+    async def create_connection(self, protocol_factory, host=None, port=None, **options):
+        """Connect to `host`:`port` (or adopt `sock=`); return (transport, protocol)."""
+        return await transports.create_connection(self, protocol_factory, host, port, **options)
+
+    async def create_unix_server(self, protocol_factory, path=None, **options):
+        """Listen on the Unix socket file `path` (removed first if it is a stale socket)."""
+        return await transports.create_unix_server(self, protocol_factory, path, **options)
+
+    async def create_unix_connection(self, protocol_factory, path=None, **options):
+        return await transports.create_unix_connection(self, protocol_factory, path, **options)
+
+    async def connect_accepted_socket(self, protocol_factory, sock, **options):
+        """Wrap an already accepted socket in a transport: (transport, protocol)."""
+        return await transports.connect_accepted_socket(self, protocol_factory, sock, **options)
+
+    async def sendfile(self, transport, file, offset=0, count=None, *, fallback=True):
+        """Send a file through `transport` with plain reads and writes (no os.sendfile)."""
+        return await transports.sendfile_by_writes(transport, file, offset, count)
+
+    async def start_tls(self, *args, **kwargs):
+        raise NotImplementedError(transports.NO_TLS_MESSAGE)
+
+
+def _file_descriptor(fd) -> int:
+    if isinstance(fd, int):
+        return fd
+    try:
+        return int(fd.fileno())
+    except (AttributeError, TypeError, ValueError):
+        raise ValueError(
+            f"expected a file descriptor or an object with fileno(), got {fd!r}"
+        ) from None
+
+
+def _require_non_blocking(sock, method: str) -> None:
+    if sock.gettimeout() != 0:
+        raise ValueError(
+            f"{method}() needs a non-blocking socket: call sock.setblocking(False) first"
+        )
+
+
+def _set_result_unless_done(future, result) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _set_exception_unless_done(future, error) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
+def run(main: Coroutine[Any, Any, Any], *, debug: bool | None = None) -> Any:
+    """Run coroutine `main` on a new EventLoop and close it; like asyncio.run()."""
+    with asyncio.Runner(loop_factory=EventLoop, debug=debug) as runner:
+        return runner.run(main)
+
+
+def new_event_loop() -> EventLoop:
+    """A fresh EventLoop (the name uvloop uses, for code that expects it)."""
+    return EventLoop()
