@@ -1,0 +1,164 @@
+"""Event loop micro-benchmarks: minihttp.loop against asyncio's loop and uvloop.
+
+Three cases, each run on the three loops in one process, side by side:
+
+- "call_soon": schedule 200 000 plain callbacks, run them all (the ready queue).
+- "timers": set 50 000 timers over 10 ms, cancel half, let the rest fire (the heap).
+- "echo ping-pong": one TCP connection over 127.0.0.1; the client sends 64 bytes,
+  the server's protocol echoes them from data_received() with transport.write(),
+  the client sends again when the echo arrives (the server's hot path).
+
+Run it:  python -m benchmarks.bench_loop          (or with --quick)
+`run(quick)` returns rows {"case", "impl", "ops_per_sec", "runs"} for the harness;
+"ops_per_sec" is the best of the runs (the least disturbed by other processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+from minihttp.loop import EventLoop
+
+CALLBACKS = 200_000
+TIMERS = 50_000
+ROUND_TRIPS = 20_000
+MESSAGE = b"x" * 64
+
+
+def loop_factories() -> dict:
+    factories = {"asyncio": asyncio.SelectorEventLoop, "mini": EventLoop}
+    try:
+        import uvloop
+    except ImportError:
+        return factories
+    factories["uvloop"] = uvloop.new_event_loop
+    return factories
+
+
+async def call_soon_case(count: int) -> float:
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    remaining = [count]
+
+    def tick() -> None:
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            done.set_result(None)
+
+    started = time.perf_counter()
+    for _ in range(count):
+        loop.call_soon(tick)
+    await done
+    return time.perf_counter() - started
+
+
+async def timers_case(count: int) -> float:
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    remaining = [count - count // 2]
+
+    def fire() -> None:
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            done.set_result(None)
+
+    started = time.perf_counter()
+    now = loop.time()
+    handles = [loop.call_at(now + (index % 1000) * 1e-5, fire) for index in range(count)]
+    for handle in handles[::2]:
+        handle.cancel()
+    await done
+    return time.perf_counter() - started
+
+
+class EchoServerProtocol(asyncio.Protocol):
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+class PingPongClientProtocol(asyncio.Protocol):
+    def __init__(self, round_trips: int, done: asyncio.Future) -> None:
+        self.remaining = round_trips
+        self.received = 0
+        self.done = done
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        if self.received < len(MESSAGE):
+            return
+        self.received -= len(MESSAGE)
+        self.remaining -= 1
+        if self.remaining:
+            self.transport.write(MESSAGE)
+        elif not self.done.done():
+            self.done.set_result(None)
+
+
+async def echo_case(round_trips: int) -> float:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(EchoServerProtocol, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    done = loop.create_future()
+    transport, _ = await loop.create_connection(
+        lambda: PingPongClientProtocol(round_trips, done), "127.0.0.1", port
+    )
+    started = time.perf_counter()
+    transport.write(MESSAGE)
+    await done
+    elapsed = time.perf_counter() - started
+    transport.close()
+    server.close()
+    await server.wait_closed()
+    return elapsed
+
+
+CASES = {
+    "call_soon": (call_soon_case, CALLBACKS),
+    "timers": (timers_case, TIMERS),
+    "echo ping-pong": (echo_case, ROUND_TRIPS),
+}
+
+
+def measure(factory, case, operations: int) -> float:
+    with asyncio.Runner(loop_factory=factory) as runner:
+        elapsed = runner.run(case(operations))
+    return operations / elapsed
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Measure every case on every loop; quick mode does 1/10 of the work, one run."""
+    repetitions = 1 if quick else 3
+    rows = []
+    factories = loop_factories()
+    for case_name, (case, operations) in CASES.items():
+        operations = operations // 10 if quick else operations
+        runs = {impl: [] for impl in factories}
+        for _ in range(repetitions):  # interleave loops so drift hits all alike
+            for impl, factory in factories.items():
+                runs[impl].append(measure(factory, case, operations))
+        for impl, values in runs.items():
+            rows.append(
+                {"case": case_name, "impl": impl, "ops_per_sec": max(values), "runs": values}
+            )
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    baseline = {row["case"]: row["ops_per_sec"] for row in rows if row["impl"] == "asyncio"}
+    lines = [f"{'case':<16}{'impl':<9}{'ops/sec':>14}{'vs asyncio':>12}"]
+    for row in rows:
+        ratio = row["ops_per_sec"] / baseline[row["case"]]
+        lines.append(f"{row['case']:<16}{row['impl']:<9}{row['ops_per_sec']:>14,.0f}{ratio:>11.2f}x")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(format_table(run(quick="--quick" in sys.argv)))
