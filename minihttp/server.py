@@ -1,0 +1,623 @@
+"""The ASGI server: one protocol object per connection, one cycle per request.
+
+This is where bytes become an ASGI call. The event loop hands each accepted
+socket to an :class:`HTTPConnection` (an ``asyncio.Protocol``); the connection
+feeds what it reads to the sans-I/O parser (``minihttp.http11``) and dispatches
+the parser's events, one branch per event:
+
+    RequestHead  -> build the scope, start a RequestCycle: app(scope, receive, send)
+    BodyData     -> hand the chunk to the cycle, where receive() picks it up
+    EndOfMessage -> the request is complete; stop parsing until the response is
+    NEED_DATA    -> wait for the next data_received()
+
+A :class:`RequestCycle` is the life of one request: its scope, the buffered
+body chunks, and the response it is sending. Its response side is a small
+state machine, kept as a table as h11 does (ASGI HTTP spec, "Response Start"
+and "Response Body")::
+
+    state          message               next state
+    NOT_STARTED    http.response.start   STARTED
+    STARTED        http.response.body    STREAMING, or COMPLETE if more_body is false
+    STREAMING      http.response.body    STREAMING, or COMPLETE if more_body is false
+
+Any other (state, message) pair is the application's mistake: send() raises
+ASGIMessageError naming both, the server logs it and answers 500.
+
+The connection's own life (RFC 9112 §9, persistence)::
+
+    IDLE --head parsed--> BUSY --response sent, keep-alive--> IDLE
+     |                     |  \\--response sent, no keep-alive--> CLOSED
+     \\--timeout-----------+-----peer gone / parse error--------> CLOSED
+
+Choices made here, each for a reason:
+
+- Flow control in both directions. Reading pauses while the app has not
+  consumed a buffered body chunk, and send() waits while the transport's write
+  buffer is above its high-water mark, so neither a fast uploader nor a slow
+  downloader makes the server hold a whole body in memory.
+- Pipelining (RFC 9112 §9.3): requests are answered one at a time, in order. A
+  complete response is held back while another request is already waiting in
+  the input, and the held responses go out in one write: fewer system calls.
+- The response head is written together with the first body chunk, so the
+  common response (start, then one body) costs one ``transport.write``.
+- One deadline timer per connection, re-armed lazily: going idle only records
+  a deadline, and the timer, when it fires, re-checks it. No timer is created
+  or cancelled per request.
+- A WebSocket upgrade request is served as plain HTTP (the app sees an ``http``
+  scope and may answer it, e.g. 426); the Upgrade header is ignored, as
+  RFC 9110 §7.8 allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from minihttp import http11
+from minihttp.asgi import ASGI_VERSION, HTTP_SPEC_VERSION, ASGIMessageError
+from minihttp.errors import LocalProtocolError, RemoteProtocolError
+
+logger = logging.getLogger("minihttp.error")
+access_logger = logging.getLogger("minihttp.access")
+
+# Above this many unread body bytes we stop reading the socket until the app
+# calls receive(): the same order as the kernel's socket buffer.
+BODY_HIGH_WATER = 65536
+# Held pipelined responses are written out once there are this many of them.
+MAX_HELD_RESPONSES = 32
+
+NOT_STARTED, STARTED, STREAMING, COMPLETE = "NOT_STARTED", "STARTED", "STREAMING", "COMPLETE"
+RESPONSE_TRANSITIONS = {
+    (NOT_STARTED, "http.response.start"): STARTED,
+    (STARTED, "http.response.body"): STREAMING,
+    (STREAMING, "http.response.body"): STREAMING,
+}
+
+IDLE, BUSY, CLOSED = "IDLE", "BUSY", "CLOSED"
+
+METHOD_NAMES = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")}
+HTTP_VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
+DISCONNECT_EVENT = {"type": "http.disconnect"}
+
+
+class ServerState:
+    """What every connection of one server process shares."""
+
+    __slots__ = (
+        "app", "config", "loop", "connections", "requests_in_flight", "lifespan_state",
+        "asgi_versions", "shutting_down", "cycle_class", "limits", "server_header",
+    )
+
+    def __init__(self, app: Callable, config: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.app = app
+        self.config = config
+        self.loop = loop
+        self.connections: set[HTTPConnection] = set()
+        self.requests_in_flight = 0
+        self.lifespan_state: dict[str, Any] = {}
+        # One dict shared by every scope: treat it as read-only.
+        self.asgi_versions = {"version": ASGI_VERSION, "spec_version": HTTP_SPEC_VERSION}
+        self.shutting_down = False
+        self.cycle_class = RequestCycle
+        self.limits = config.limits
+        self.server_header = b"minihttp" if config.server_header else None
+
+    def over_capacity(self) -> bool:
+        limit = self.config.limit_concurrency
+        return limit is not None and (
+            self.requests_in_flight >= limit or len(self.connections) > limit
+        )
+
+    def begin_shutdown(self) -> None:
+        """Stop keeping connections alive; close the ones that are idle now."""
+        self.shutting_down = True
+        for connection in list(self.connections):
+            if connection.state == IDLE:
+                connection.close()
+
+
+class HTTPConnection(asyncio.Protocol):
+    """One client connection: reads, parses, dispatches, keeps alive or closes."""
+
+    __slots__ = (
+        "server", "state", "transport", "parser", "cycle", "client", "server_address",
+        "held_responses", "pipelined_head", "reading_paused", "writable", "drain_waiter",
+        "deadline", "timer", "head_started",
+    )
+
+    def __init__(self, server: ServerState) -> None:
+        self.server = server
+        self.state = IDLE
+        self.transport: Any = None
+        self.parser = http11.RequestParser(server.limits)
+        self.cycle: RequestCycle | None = None
+        self.client: tuple[str, int] | None = None
+        self.server_address: tuple[str, int | None] | None = None
+        self.held_responses: list[bytes] = []
+        self.pipelined_head: Any = None  # a RequestHead (or parse error) read ahead
+        self.reading_paused = False
+        self.writable = True
+        self.drain_waiter: asyncio.Future | None = None
+        self.deadline: float | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.head_started = False
+
+    # -- the transport's callbacks (asyncio.Protocol) -------------------------------
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.client = address_pair(transport.get_extra_info("peername"))
+        self.server_address = address_pair(transport.get_extra_info("sockname"))
+        self.server.connections.add(self)
+        self.set_deadline(self.server.config.timeout_request_head)
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed(data)
+        if self.state == IDLE:
+            self.head_started = True
+            self.handle_events()
+        elif self.state == BUSY and self.cycle is not None and not self.cycle.request_complete:
+            self.handle_events()
+        elif self.state == BUSY:
+            self.read_ahead()
+
+    def eof_received(self) -> bool | None:
+        # The peer shut down its sending side (a half-close). A request that was
+        # read whole still gets its answer, then we close; anything else ends here.
+        cycle = self.cycle
+        if self.state == BUSY and cycle is not None and cycle.request_complete:
+            cycle.peer_done_sending = True
+            return True
+        return None  # asyncio closes the transport, connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state = CLOSED
+        self.server.connections.discard(self)
+        self.deadline = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.cycle is not None:
+            self.cycle.disconnected = True
+            self.cycle.wake()
+        if self.drain_waiter is not None and not self.drain_waiter.done():
+            self.drain_waiter.set_result(None)
+        self.transport = None  # let the transport go; the cycle may outlive us
+
+    def pause_writing(self) -> None:
+        self.writable = False
+
+    def resume_writing(self) -> None:
+        self.writable = True
+        if self.drain_waiter is not None and not self.drain_waiter.done():
+            self.drain_waiter.set_result(None)
+
+    # -- the dispatch loop: one branch per parser event --------------------------------
+
+    def handle_events(self) -> None:
+        parser = self.parser
+        while self.state != CLOSED:
+            try:
+                event = parser.next_event()
+            except RemoteProtocolError as error:
+                self.reject(error)
+                return
+            if event is http11.NEED_DATA:
+                if self.state == IDLE and self.head_started:
+                    self.set_deadline(self.server.config.timeout_request_head)
+                self.flush_held_responses()
+                return
+            event_type = type(event)
+            if event_type is http11.RequestHead:
+                self.start_cycle(event)
+            elif event_type is http11.BodyData:
+                self.cycle.body_arrived(event.data)  # type: ignore[union-attr]
+            elif event_type is http11.EndOfMessage:
+                cycle = self.cycle
+                cycle.request_complete = True  # type: ignore[union-attr]
+                cycle.wake()  # type: ignore[union-attr]
+                if not cycle.app_done:  # type: ignore[union-attr]
+                    self.read_ahead()
+                    return
+                self.finish_cycle()
+            elif event is http11.CONNECTION_CLOSED:
+                self.close()
+                return
+
+    def read_ahead(self) -> None:
+        """While a response is in progress, peek for a pipelined request head.
+
+        Its presence tells send() to hold the finished response back and write
+        it with the next one. Reading pauses meanwhile: one request at a time.
+        """
+        if self.pipelined_head is None:
+            try:
+                event = self.parser.next_event()
+            except RemoteProtocolError as error:
+                event = error
+            if event is not http11.NEED_DATA:
+                self.pipelined_head = event
+        if self.pipelined_head is not None and not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def start_cycle(self, head: Any) -> None:
+        server = self.server
+        self.state = BUSY
+        self.deadline = None
+        self.head_started = False
+        if server.over_capacity():
+            self.write(http11.simple_response(503, "Service Unavailable: try again later"))
+            self.close()
+            return
+        try:
+            scope = self.build_scope(head)
+        except ValueError as error:
+            self.reject(RemoteProtocolError(400, str(error)))
+            return
+        cycle = server.cycle_class(self, head, scope)
+        self.cycle = cycle
+        server.requests_in_flight += 1
+        server.loop.create_task(cycle.run_app())
+
+    def build_scope(self, head: Any) -> dict[str, Any]:
+        server = self.server
+        raw_path, _, query_string = head.target.partition(b"?")
+        if raw_path[:1] != b"/":
+            raw_path = origin_path(raw_path)
+        if b"%" in raw_path:
+            path = unquote_to_bytes(raw_path).decode("utf-8", "replace")
+        else:
+            path = raw_path.decode("utf-8", "replace")
+        root_path = server.config.root_path
+        if root_path:
+            path = root_path + path
+            raw_path = root_path.encode("utf-8") + raw_path
+        method = head.method
+        return {
+            "type": "http",
+            "asgi": server.asgi_versions,
+            "http_version": HTTP_VERSIONS.get(head.http_version) or head.http_version.decode(),
+            "method": METHOD_NAMES.get(method) or method.decode("ascii"),
+            "scheme": "http",
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": query_string,
+            "root_path": root_path,
+            "headers": head.headers,
+            "client": self.client,
+            "server": self.server_address,
+            "state": server.lifespan_state.copy(),
+        }
+
+    def app_finished(self, cycle: RequestCycle) -> None:
+        """The app returned (or failed): go on once the request is read too."""
+        self.server.requests_in_flight -= 1
+        if self.state == CLOSED:
+            self.cycle = None
+            return
+        if not cycle.keep_alive:
+            self.close()
+        elif cycle.request_complete:
+            self.finish_cycle()
+            self.handle_events()
+        elif cycle.continue_pending:
+            self.close()  # the client waits for 100 Continue before sending the body
+        else:
+            self.resume_reading()  # read and discard the rest of the unread body
+            self.handle_events()
+
+    def finish_cycle(self) -> None:
+        self.cycle = None
+        if self.server.shutting_down:
+            self.close()
+            return
+        self.state = IDLE
+        self.set_deadline(self.server.config.timeout_keep_alive)
+        held = self.pipelined_head
+        if held is not None:
+            self.pipelined_head = None
+            if isinstance(held, RemoteProtocolError):
+                self.reject(held)
+            elif held is http11.CONNECTION_CLOSED:
+                self.close()
+            else:
+                self.start_cycle(held)
+        self.resume_reading()
+
+    # -- writing, closing, timing out ------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.held_responses:
+            self.held_responses.append(data)
+            data = b"".join(self.held_responses)
+            self.held_responses.clear()
+        if self.transport is not None:
+            self.transport.write(data)
+
+    def write_final(self, data: bytes) -> None:
+        """Write a complete response, or hold it if a pipelined request is waiting."""
+        if self.pipelined_head is not None and len(self.held_responses) < MAX_HELD_RESPONSES:
+            self.held_responses.append(data)
+        else:
+            self.write(data)
+
+    def flush_held_responses(self) -> None:
+        if self.held_responses and self.transport is not None:
+            self.transport.write(b"".join(self.held_responses))
+            self.held_responses.clear()
+
+    async def drain(self) -> None:
+        """Wait until the transport's write buffer is below its low-water mark."""
+        if self.writable or self.state == CLOSED:
+            return
+        if self.drain_waiter is None or self.drain_waiter.done():
+            self.drain_waiter = self.server.loop.create_future()
+        await self.drain_waiter
+
+    def resume_reading(self) -> None:
+        if self.reading_paused and self.state != CLOSED and self.transport is not None:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def reject(self, error: RemoteProtocolError) -> None:
+        """Answer a request the parser refused, then close (RFC 9112 §2.2)."""
+        logger.debug("refused a request from %s: %s", self.client, error.reason)
+        self.write(http11.simple_response(error.status_code, error.reason))
+        self.close()
+
+    def close(self) -> None:
+        if self.state != CLOSED and self.transport is not None:
+            self.flush_held_responses()
+            self.transport.close()
+        self.state = CLOSED
+
+    def set_deadline(self, seconds: float) -> None:
+        loop = self.server.loop
+        self.deadline = loop.time() + seconds
+        if self.timer is None:
+            self.timer = loop.call_at(self.deadline, self.deadline_reached)
+
+    def deadline_reached(self) -> None:
+        self.timer = None
+        if self.deadline is None or self.state != IDLE:
+            return  # busy since then: the timer is re-armed when we go idle again
+        if self.server.loop.time() < self.deadline:
+            self.timer = self.server.loop.call_at(self.deadline, self.deadline_reached)
+        elif self.head_started:  # a head began but never completed: slow loris
+            self.write(http11.simple_response(408, "Request Timeout: the request head was too slow"))
+            self.close()
+        else:
+            self.close()  # an idle keep-alive connection; closing silently is expected
+
+
+class RequestCycle:
+    """One request and its response: the scope, receive() and send()."""
+
+    __slots__ = (
+        "connection", "head", "scope", "writer", "body_chunks", "body_buffered",
+        "request_complete", "body_delivered", "continue_pending", "response_state",
+        "status", "headers", "disconnected", "app_done", "waiter", "keep_alive",
+        "peer_done_sending",
+    )
+
+    def __init__(self, connection: HTTPConnection, head: Any, scope: dict[str, Any]) -> None:
+        self.connection = connection
+        self.head = head
+        self.scope = scope
+        self.writer = http11.ResponseWriter(head, connection.server.server_header)
+        self.body_chunks: list[bytes] = []
+        self.body_buffered = 0
+        self.request_complete = False
+        self.body_delivered = False
+        self.continue_pending = head.expect_continue
+        self.response_state = NOT_STARTED
+        self.status = 0
+        self.headers: Any = ()
+        self.disconnected = False
+        self.app_done = False
+        self.waiter: asyncio.Future | None = None
+        self.keep_alive = True
+        self.peer_done_sending = False
+
+    async def run_app(self) -> None:
+        """Run the app for this request; turn its faults into 500 or a closed connection."""
+        try:
+            await self.connection.server.app(self.scope, self.receive, self.send)
+        except asyncio.CancelledError:
+            self.keep_alive = False
+            raise
+        except Exception as error:
+            self.app_failed(error)
+        else:
+            if self.response_state != COMPLETE:
+                self.app_failed(None)
+        finally:
+            self.app_done = True
+            if self.peer_done_sending:
+                self.keep_alive = False
+            self.connection.app_finished(self)
+            self.log_access()
+
+    def app_failed(self, error: Exception | None) -> None:
+        scope = self.scope
+        what = f"{scope['method']} {scope['path']}"
+        if error is None:
+            logger.error("the app returned without completing the response to %s", what)
+        else:
+            logger.error("the app raised while answering %s", what, exc_info=error)
+        if self.response_state == NOT_STARTED and not self.disconnected:
+            self.status = 500
+            self.response_state = COMPLETE
+            self.keep_alive = self.head.keep_alive and not self.connection.server.shutting_down
+            self.connection.write(
+                http11.simple_response(500, "Internal Server Error", keep_alive=self.keep_alive)
+            )
+        else:
+            self.keep_alive = False  # half a response went out: only closing ends it clearly
+
+    # -- receive(): the request body, then http.disconnect --------------------------------
+
+    def body_arrived(self, data: bytes) -> None:
+        if self.app_done:
+            return  # the app answered without reading the body: discard it
+        self.body_chunks.append(data)
+        self.body_buffered += len(data)
+        if self.body_buffered > BODY_HIGH_WATER:
+            self.connection.pause_reading()
+        self.wake()
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def receive(self) -> dict[str, Any]:
+        if self.continue_pending:
+            self.continue_pending = False
+            if not self.request_complete and not self.disconnected:
+                self.connection.write(http11.CONTINUE_RESPONSE)
+        while True:
+            if self.body_chunks and not self.disconnected:
+                return self.take_body()
+            if self.request_complete and not self.body_delivered and not self.disconnected:
+                self.body_delivered = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            if self.disconnected or self.response_state == COMPLETE:
+                return DISCONNECT_EVENT.copy()
+            self.waiter = self.connection.server.loop.create_future()
+            await self.waiter
+            self.waiter = None
+
+    def take_body(self) -> dict[str, Any]:
+        chunks = self.body_chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self.body_buffered = 0
+        more_body = not self.request_complete
+        self.body_delivered = not more_body
+        if more_body:
+            self.connection.resume_reading()
+        return {"type": "http.request", "body": body, "more_body": more_body}
+
+    # -- send(): the response -------------------------------------------------------------
+
+    async def send(self, message: dict[str, Any]) -> None:
+        try:
+            message_type = message["type"]
+        except (KeyError, TypeError):
+            raise ASGIMessageError(
+                f"send() takes a dict with a 'type' key, got {message!r}: "
+                "start with {'type': 'http.response.start', 'status': 200, 'headers': [...]}"
+            ) from None
+        next_state = RESPONSE_TRANSITIONS.get((self.response_state, message_type))
+        if next_state is None:
+            raise ASGIMessageError(describe_unexpected(self.response_state, message_type))
+        if message_type == "http.response.start":
+            self.start_response(message)
+            return
+        body = message.get("body", b"")
+        more_body = message.get("more_body", False)
+        if not isinstance(body, bytes | bytearray | memoryview):
+            raise ASGIMessageError(
+                f"http.response.body 'body' must be bytes, got {type(body).__name__}: "
+                "encode text first, e.g. body=text.encode('utf-8')"
+            )
+        if self.disconnected:
+            self.response_state = COMPLETE if not more_body else STREAMING
+            return  # the client is gone; ASGI lets the app finish without noticing
+        self.write_body(bytes(body) if type(body) is not bytes else body, more_body)
+        if more_body and not self.connection.writable:
+            await self.connection.drain()
+
+    def start_response(self, message: dict[str, Any]) -> None:
+        status = message.get("status")
+        if type(status) is not int or not 200 <= status <= 599:
+            raise ASGIMessageError(
+                f"http.response.start needs 'status' as an int from 200 to 599, got {status!r}"
+            )
+        if message.get("trailers"):
+            raise ASGIMessageError(
+                "http.response.start asked for trailers, which minihttp does not support: "
+                "send the values as ordinary headers instead"
+            )
+        headers = message.get("headers", ())
+        if self.connection.server.shutting_down:
+            headers = [*headers, (b"connection", b"close")]
+        self.status = status
+        self.headers = headers
+        self.response_state = STARTED
+
+    def write_body(self, body: bytes, more_body: bool) -> None:
+        writer = self.writer
+        try:
+            if self.response_state == STARTED:
+                data = writer.head(self.status, self.headers) + writer.body(body, more_body)
+                self.headers = ()
+            else:
+                data = writer.body(body, more_body)
+        except LocalProtocolError as error:
+            raise ASGIMessageError(f"the app's response cannot be sent: {error}") from None
+        connection = self.connection
+        if more_body:
+            self.response_state = STREAMING
+            connection.write(data)
+            return
+        self.response_state = COMPLETE
+        self.keep_alive = writer.keep_alive and not connection.server.shutting_down
+        connection.write_final(data)
+        self.wake()
+
+    def log_access(self) -> None:
+        if access_logger.isEnabledFor(logging.INFO):
+            scope = self.scope
+            client = scope["client"]
+            access_logger.info(
+                '%s - "%s %s HTTP/%s" %d',
+                f"{client[0]}:{client[1]}" if client else "-",
+                scope["method"], scope["raw_path"].decode("latin-1"),
+                scope["http_version"], self.status,
+            )
+
+
+def describe_unexpected(state: str, message_type: str) -> str:
+    expected = {
+        NOT_STARTED: "'http.response.start'",
+        STARTED: "'http.response.body'",
+        STREAMING: "'http.response.body'",
+        COMPLETE: "nothing more (the response is complete)",
+    }[state]
+    return (
+        f"unexpected ASGI message {message_type!r} while the response is {state}: "
+        f"expected {expected}. A response is one 'http.response.start', then "
+        "'http.response.body' messages, the last with more_body=False"
+    )
+
+
+def address_pair(address: Any) -> tuple[str, int] | None:
+    """(host, port) of a TCP address; None for a Unix socket's '' or path."""
+    if isinstance(address, tuple) and len(address) >= 2:
+        return (str(address[0]), int(address[1]))
+    return None
+
+
+def origin_path(target: bytes) -> bytes:
+    """The path of an absolute-form or asterisk-form target (RFC 9112 §3.2.2, §3.2.4)."""
+    if target == b"*":
+        return b"*"
+    scheme, separator, rest = target.partition(b"://")
+    if separator and scheme.lower() in (b"http", b"https"):
+        slash = rest.find(b"/")
+        return rest[slash:] if slash >= 0 else b"/"
+    raise ValueError(
+        f"request target {target[:100]!r} is not a path: send '/path', "
+        "'http://host/path', or '*' for OPTIONS"
+    )
