@@ -123,12 +123,12 @@ class OperationInfo:
 
 
 def title_from_name(name: str) -> str:
-    """"item_id" -> "Item Id", "x-token" -> "X-Token": the title JSON Schema shows for a name."""
+    """The title JSON Schema shows for a name: "item_id" -> "Item Id", "x-token" -> "X-Token"."""
     return name.title().replace("_", " ")
 
 
 def summary_from_name(function_name: str) -> str:
-    """"read_item" -> "Read Item": the summary an operation gets when none is given."""
+    """The summary an operation gets when none is given: "read_item" -> "Read Item"."""
     return function_name.replace("_", " ").title()
 
 

@@ -1,0 +1,461 @@
+"""Specification of miniasgi.docs: the /docs page works offline and lets a user try the API.
+
+The page must load nothing from another host (no CDN, no web font), so the first
+tests read the HTML and the assets. The end-to-end tests then serve a real API
+with Uvicorn on 127.0.0.1, open the page in headless Chromium and drive it
+through the Chrome DevTools Protocol the way a user would: expand an operation,
+fill its parameters, press Execute, log in through the Authorize dialog.
+
+The API behind the page is a FastAPI app (until miniasgi's App serves the page
+itself, a real third-party app is the most honest backend): its /openapi.json is
+FastAPI's, and the page is mounted on it from miniasgi.docs.
+
+The test module does not use `from __future__ import annotations`: FastAPI reads
+the backend's annotations at run time.
+"""
+
+import contextlib
+import html.parser
+import json
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Annotated
+
+import pytest
+
+from miniasgi.docs import (
+    ASSET_MEDIA_TYPES,
+    CONTENT_SECURITY_POLICY,
+    docs_asset,
+    docs_headers,
+    docs_html,
+)
+
+# -- the page references only its own origin ---------------------------------------------
+
+
+class _UrlCollector(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+        self.inline_scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attributes):
+        for name, value in attributes:
+            if name in ("src", "href", "action", "data-openapi-url") and value is not None:
+                self.urls.append(value)
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and data.strip():
+            self.inline_scripts.append(data)
+
+
+def _page(**overrides) -> str:
+    arguments = {"openapi_url": "/openapi.json", "title": "Shop", "assets_url": "/docs/assets"}
+    return docs_html(**(arguments | overrides))
+
+
+def test_the_page_references_only_local_urls():
+    collector = _UrlCollector()
+    collector.feed(_page())
+    assert collector.urls, "the page should reference its script, stylesheet and document"
+    for url in collector.urls:
+        assert not re.match(r"^[a-z]+:", url) or url.startswith("data:"), url
+        assert not url.startswith("//"), url
+
+
+def test_the_page_links_its_script_stylesheet_and_document_under_the_given_urls():
+    page = _page(openapi_url="/api/openapi.json", assets_url="/api/docs/assets/")
+    assert 'src="/api/docs/assets/docs.js"' in page
+    assert 'href="/api/docs/assets/docs.css"' in page
+    assert 'data-openapi-url="/api/openapi.json"' in page
+
+
+def test_the_page_has_no_inline_script_so_the_content_security_policy_can_forbid_it():
+    collector = _UrlCollector()
+    collector.feed(_page())
+    assert collector.inline_scripts == []
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+    assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
+    assert docs_headers() == {"content-security-policy": CONTENT_SECURITY_POLICY}
+
+
+@pytest.mark.parametrize(
+    "title",
+    ['Shop <script>alert("x")</script>', 'a" onload="alert(1)', "R&D"],
+)
+def test_the_title_and_urls_are_escaped_into_the_html(title):
+    page = _page(title=title, openapi_url='/x"><script>')
+    assert "<script>alert" not in page
+    assert 'onload="alert' not in page
+    assert '/x"><script>' not in page
+    collector = _UrlCollector()
+    collector.feed(page)
+    assert collector.inline_scripts == []
+
+
+@pytest.mark.parametrize("name", sorted(ASSET_MEDIA_TYPES))
+def test_every_asset_is_served_with_its_media_type_and_calls_no_other_host(name):
+    content, media_type = docs_asset(name)
+    assert media_type == ASSET_MEDIA_TYPES[name]
+    text = content.decode("utf-8")
+    assert len(text) > 1000
+    assert re.findall(r"https?://", text) == []
+    assert "@import" not in text
+    assert re.findall(r"url\((?!data:)", text) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["docs.html", "../docs.py", "../../pyproject.toml", "", "DOCS.JS", "docs.js/", "static/docs.js"],
+)
+def test_names_outside_the_asset_list_are_not_found(name):
+    assert docs_asset(name) is None
+
+
+# -- end to end: a real browser on a real server -------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed: apt-get install -y chromium "
+    "(CI needs this step to run the browser tests of the docs page)",
+)
+
+
+def _backend_app():
+    from fastapi import Depends, FastAPI, Header, HTTPException
+    from fastapi.responses import HTMLResponse, Response
+    from fastapi.security import APIKeyHeader, OAuth2PasswordBearer, OAuth2PasswordRequestForm
+    from pydantic import BaseModel
+
+    app = FastAPI(title="Shop", version="2.0", description="A shop to try.", docs_url=None)
+    oauth2 = OAuth2PasswordBearer(tokenUrl="token")
+    api_key = APIKeyHeader(name="X-API-Key")
+
+    class Item(BaseModel):
+        name: str
+        price: float
+
+    @app.post("/token")
+    def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+        if form.password != "secret":
+            raise HTTPException(400, "Incorrect username or password")
+        return {"access_token": "token-of-" + form.username, "token_type": "bearer"}
+
+    @app.get("/items/{item_id}", tags=["items"])
+    def read_item(item_id: int, q: str | None = None, x_trace: Annotated[str, Header()] = "-"):
+        return {"item_id": item_id, "q": q, "trace": x_trace}
+
+    @app.post("/items/", tags=["items"], status_code=201)
+    def create_item(item: Item):
+        return item
+
+    @app.get("/users/me", tags=["users"])
+    def read_me(token: Annotated[str, Depends(oauth2)]):
+        return {"token": token}
+
+    @app.get("/admin", tags=["users"])
+    def admin(key: Annotated[str, Depends(api_key)]):
+        return {"key": key}
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        page = docs_html(openapi_url="/openapi.json", title="Shop", assets_url="/docs/assets")
+        return HTMLResponse(page, headers=docs_headers())
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    def asset(name: str):
+        found = docs_asset(name)
+        if found is None:
+            raise HTTPException(404, f"no docs asset named {name!r}")
+        return Response(found[0], media_type=found[1])
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    import uvicorn
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(_backend_app(), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    _wait_until(lambda: server.started, "uvicorn did not start")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    listener.close()
+
+
+def _wait_until(condition, failure: str, attempts: int = 200):
+    """Poll `condition` (bounded: this asserts nothing about how long it takes)."""
+    for _ in range(attempts):
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(failure)
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools Protocol (one page)."""
+
+    def __init__(self, profile: Path):
+        from websockets.sync.client import connect
+
+        self.process = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--no-first-run",
+             f"--user-data-dir={profile}", "--remote-debugging-port=0",
+             "--remote-allow-origins=*", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        port_file = profile / "DevToolsActivePort"
+        _wait_until(lambda: port_file.exists() and port_file.read_text().strip(),
+                    "Chromium did not open its DevTools port", attempts=600)  # fmt: skip
+        port = port_file.read_text().split()[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as answer:
+            pages = [target for target in json.load(answer) if target["type"] == "page"]
+        self.exit_stack = contextlib.ExitStack()
+        self.socket = self.exit_stack.enter_context(
+            connect(pages[0]["webSocketDebuggerUrl"], max_size=None)
+        )
+        self.next_id = 0
+
+    def command(self, method: str, **params):
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=30))
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise AssertionError(f"{method} failed: {message['error']}")
+                return message["result"]
+
+    def evaluate(self, expression: str):
+        """Run JavaScript in the page (awaiting a promise) and return its JSON value."""
+        result = self.command(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
+        if "exceptionDetails" in result:
+            raise AssertionError(f"JavaScript failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, failure: str):
+        _wait_until(lambda: self.evaluate(expression), failure)
+
+    def close(self):
+        self.exit_stack.close()
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    opened = Browser(tmp_path / "profile")
+    yield opened
+    opened.close()
+
+
+# Helpers that run in the page: find an operation's panel, set an input, click.
+PAGE_HELPERS = """
+window.panel = (id) => document.querySelector(`details[data-operation-id="${id}"]`);
+window.fill = (id, name, value) => {
+  const input = panel(id).querySelector(`input[name="${name}"]`);
+  input.value = value;
+};
+window.run = (id) => { panel(id).open = true; panel(id).querySelector("button.execute").click(); };
+window.result = (id) => {
+  const box = panel(id).querySelector(".result");
+  const status = box.querySelector(".status-code");
+  const error = box.querySelector(".error");
+  return {status: status && status.textContent, error: error && error.textContent,
+          body: box.querySelector(".response-body") && box.querySelector(".response-body").textContent,
+          headers: box.querySelector(".response-headers") && box.querySelector(".response-headers").textContent,
+          request: box.querySelector(".request-line") && box.querySelector(".request-line").textContent};
+};
+true
+"""
+
+
+def _open_docs(browser: Browser, server_url: str):
+    browser.command("Page.enable")
+    browser.command("Page.navigate", url=server_url + "/docs")
+    browser.wait_for(
+        "document.querySelectorAll('details.operation').length > 0",
+        "the docs page rendered no operations",
+    )
+    browser.evaluate(PAGE_HELPERS)
+
+
+def _result_when_done(browser: Browser, operation_id: str) -> dict:
+    browser.wait_for(
+        f"(r => r.status || r.error)(result({json.dumps(operation_id)}))",
+        f"{operation_id}: no response was shown",
+    )
+    return browser.evaluate(f"result({json.dumps(operation_id)})")
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_page_lists_the_operations_grouped_by_tag(browser, server_url):
+    _open_docs(browser, server_url)
+    groups = browser.evaluate(
+        "[...document.querySelectorAll('section.tag')].map(s => [s.dataset.tag,"
+        " [...s.querySelectorAll('details.operation')].map(d => d.dataset.operationId)])"
+    )
+    assert groups == [
+        ["default", ["login_token_post"]],
+        ["items", ["read_item_items__item_id__get", "create_item_items__post"]],
+        ["users", ["read_me_users_me_get", "admin_admin_get"]],
+    ]
+    header = browser.evaluate(
+        "[document.title, document.getElementById('api-version').textContent,"
+        " document.getElementById('api-description').textContent]"
+    )
+    assert header == ["Shop", "v2.0", "A shop to try."]
+    parameters = browser.evaluate(
+        "[...panel('read_item_items__item_id__get').querySelectorAll('input')]"
+        ".map(i => [i.name, i.dataset.in])"
+    )
+    assert parameters == [["item_id", "path"], ["q", "query"], ["x-trace", "header"]]
+    body_schema = browser.evaluate(
+        "panel('create_item_items__post').querySelector('.request-body pre').textContent"
+    )
+    assert "name*: string" in body_schema and "price*: number" in body_schema
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_execute_sends_path_query_and_header_parameters_and_shows_the_response(
+    browser, server_url
+):
+    _open_docs(browser, server_url)
+    operation = "read_item_items__item_id__get"
+    browser.evaluate(
+        f"fill('{operation}', 'item_id', '42'); fill('{operation}', 'q', 'a b&c');"
+        f"fill('{operation}', 'x-trace', 'abc'); run('{operation}'); true"
+    )
+    result = _result_when_done(browser, operation)
+    assert result["status"].startswith("200")
+    assert json.loads(result["body"]) == {"item_id": 42, "q": "a b&c", "trace": "abc"}
+    assert "content-type: application/json" in result["headers"]
+    assert result["request"] == f"GET {server_url}/items/42?q=a+b%26c"
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_json_body_is_sent_and_server_validation_errors_are_shown(browser, server_url):
+    _open_docs(browser, server_url)
+    operation = "create_item_items__post"
+    prefilled = browser.evaluate(
+        f"JSON.parse(panel('{operation}').querySelector('textarea').value)"
+    )
+    assert prefilled == {"name": "string", "price": 0}
+    browser.evaluate(
+        f"panel('{operation}').querySelector('textarea').value = "
+        "'{\"name\": \"pen\", \"price\": 1.5}'; "
+        f"run('{operation}'); true"
+    )
+    result = _result_when_done(browser, operation)
+    assert result["status"].startswith("201")
+    assert json.loads(result["body"]) == {"name": "pen", "price": 1.5}
+
+    browser.evaluate(
+        f"panel('{operation}').querySelector('.result').replaceChildren();"
+        f"panel('{operation}').querySelector('textarea').value = '{{\"name\": \"pen\"}}';"
+        f"run('{operation}'); true"
+    )
+    result = _result_when_done(browser, operation)
+    assert result["status"].startswith("422")
+    assert json.loads(result["body"])["detail"][0]["loc"] == ["body", "price"]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_bad_input_is_reported_on_the_page_without_sending(browser, server_url):
+    _open_docs(browser, server_url)
+    operation = "create_item_items__post"
+    browser.evaluate(
+        f"panel('{operation}').querySelector('textarea').value = '{{name: pen'; "
+        f"run('{operation}'); true"
+    )
+    result = _result_when_done(browser, operation)
+    assert "not valid JSON" in result["error"]
+    operation = "read_item_items__item_id__get"
+    browser.evaluate(f"run('{operation}'); true")
+    result = _result_when_done(browser, operation)
+    assert result["error"] == 'path parameter "item_id" is required'
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_authorize_logs_in_with_the_oauth2_password_flow_and_sends_the_bearer_token(
+    browser, server_url
+):
+    _open_docs(browser, server_url)
+    operation = "read_me_users_me_get"
+    browser.evaluate(f"run('{operation}'); true")
+    assert _result_when_done(browser, operation)["status"].startswith("401")
+    assert browser.evaluate(f"panel('{operation}').querySelector('.lock').textContent") == (
+        "needs auth"
+    )
+
+    scheme = "document.querySelector('fieldset[data-scheme=\"OAuth2PasswordBearer\"]')"
+    browser.evaluate(
+        "document.getElementById('authorize-button').click();"
+        f"{scheme}.querySelector('input[name=username]').value = 'alice';"
+        f"{scheme}.querySelector('input[name=password]').value = 'wrong';"
+        f"{scheme}.querySelector('button.authorize-scheme').click(); true"
+    )
+    browser.wait_for(
+        f"{scheme}.querySelector('.error').textContent.startsWith('login failed')",
+        "a failed login was not reported",
+    )
+    assert "Incorrect username or password" in browser.evaluate(
+        f"{scheme}.querySelector('.error').textContent"
+    )
+    browser.evaluate(
+        f"{scheme}.querySelector('input[name=password]').value = 'secret';"
+        f"{scheme}.querySelector('button.authorize-scheme').click(); true"
+    )
+    browser.wait_for(f"{scheme}.querySelector('.authorized') !== null", "login did not succeed")
+    assert browser.evaluate(f"panel('{operation}').querySelector('.lock').textContent") == (
+        "authorized ✓"
+    )
+
+    browser.evaluate(
+        f"panel('{operation}').querySelector('.result').replaceChildren(); run('{operation}'); true"
+    )
+    result = _result_when_done(browser, operation)
+    assert result["status"].startswith("200")
+    assert json.loads(result["body"]) == {"token": "token-of-alice"}
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_an_api_key_entered_in_authorize_is_sent_in_its_header(browser, server_url):
+    _open_docs(browser, server_url)
+    scheme = "document.querySelector('fieldset[data-scheme=\"APIKeyHeader\"]')"
+    browser.evaluate(
+        f"{scheme}.querySelector('input').value = 'k-123';"
+        f"{scheme}.querySelector('button.authorize-scheme').click(); run('admin_admin_get'); true"
+    )
+    result = _result_when_done(browser, "admin_admin_get")
+    assert result["status"].startswith("200")
+    assert json.loads(result["body"]) == {"key": "k-123"}
