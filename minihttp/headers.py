@@ -1,0 +1,155 @@
+"""Field syntax: what a valid header line looks like (RFC 9110 §5, RFC 9112 §5).
+
+Every HTTP/1.1 header (a *field line*) is
+
+    field-line   = field-name ":" OWS field-value OWS        (RFC 9112 §5)
+    field-name   = token                                     (RFC 9110 §5.1)
+    token        = 1*tchar
+    tchar        = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "."
+                   / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+    field-value  = *field-content                            (RFC 9110 §5.5)
+    field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
+    field-vchar  = VCHAR / obs-text          (0x21-0x7E and 0x80-0xFF)
+    OWS          = *( SP / HTAB )
+
+so a value never starts or ends with whitespace (the OWS around it is not part
+of it) and never holds a control character: no NUL, no bare CR, no LF.
+
+How this module checks a whole header block in C rather than byte by byte:
+one regular expression matches one complete line, anchored with `^` (in
+MULTILINE mode `^` matches only at the start of the block or right after a
+LF) and ending in CRLF. Because a value can contain neither CR nor LF, each
+match is exactly one line; so if `findall` returns as many matches as the
+block has LF bytes, every line was valid. When the counts differ, the slow
+path `explain_invalid_line` finds the bad line and says what is wrong with it.
+
+Refused here, each for a reason:
+
+- whitespace between the name and the colon (RFC 9112 §5.1: a server MUST
+  reject it with 400) -- proxies disagreed on whether `Content-Length : 5`
+  names Content-Length, which is a request-smuggling vector;
+- obs-fold, a line that starts with SP or HTAB to continue the previous one
+  (RFC 9112 §5.2 lets a server reject it with 400; we do, because folded
+  lines are read differently by different parsers);
+- empty names, control characters, NUL, bare CR (RFC 9112 §2.2, RFC 9110 §5.5).
+"""
+
+from __future__ import annotations
+
+import re
+
+from minihttp.errors import LocalProtocolError, RemoteProtocolError
+
+TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
+FIELD_VALUE = rb"(?:[\x21-\x7e\x80-\xff](?:[ \t\x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?"
+
+TOKEN_PATTERN = re.compile(TOKEN)
+FIELD_VALUE_PATTERN = re.compile(FIELD_VALUE)
+# One whole field line; the two groups are the name and the value without OWS.
+FIELD_LINE_PATTERN = re.compile(
+    rb"(?m)^(" + TOKEN + rb"):[ \t]*(" + FIELD_VALUE + rb")[ \t]*\r\n"
+)
+# A field value as a server may *send* it: anything but CR, LF and NUL and other
+# controls except HTAB. Checking outgoing values stops response splitting.
+SAFE_FIELD_VALUE_PATTERN = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
+
+# Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): an IP literal in
+# brackets, or a reg-name (which also covers IPv4 addresses), then a port.
+HOST_PATTERN = re.compile(
+    rb"(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[-A-Za-z0-9._~!$&'()*+,;=:]+\]"
+    rb"|(?:[-A-Za-z0-9._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?"
+)
+
+
+def parse_field_lines(
+    buffer: bytes | bytearray, start: int, end: int, *, what: str = "header"
+) -> list[tuple[bytes, bytes]]:
+    """Parse the field lines in `buffer[start:end]` into (lowercased name, value).
+
+    The slice must be whole lines, each ending in CRLF (or be empty). Raises
+    RemoteProtocolError(400) naming the first invalid line.
+    """
+    found = FIELD_LINE_PATTERN.findall(buffer, start, end)
+    if len(found) != buffer.count(b"\n", start, end):
+        explain_invalid_line(bytes(buffer[start:end]), what)
+    return [(name.lower(), value) for name, value in found]
+
+
+def explain_invalid_line(block: bytes, what: str) -> None:
+    """Raise RemoteProtocolError(400) saying what is wrong with the first bad line."""
+    for line in block.split(b"\n"):
+        if not line:
+            continue
+        if not FIELD_LINE_PATTERN.fullmatch(line + b"\n"):
+            raise RemoteProtocolError(400, describe_invalid_line(line, what))
+    raise RemoteProtocolError(400, f"invalid {what} block {block[:80]!r}")  # pragma: no cover
+
+
+def describe_invalid_line(line: bytes, what: str) -> str:
+    """Name the rule that `line` (without its LF) breaks, in words a person can act on."""
+    shown = repr(line[:80])
+    if not line.endswith(b"\r"):
+        return (
+            f"{what} line {shown} ends in a bare LF: end every line with CRLF (RFC 9112 §2.2)"
+        )
+    line = line[:-1]
+    if b"\r" in line:
+        return f"{what} line {shown} contains a bare CR: CR is allowed only before LF"
+    if line[:1] in (b" ", b"\t"):
+        return (
+            f"{what} line {shown} starts with whitespace (obs-fold, RFC 9112 §5.2): "
+            "line folding is not accepted; send the value on one line"
+        )
+    name, colon, value = line.partition(b":")
+    if not colon:
+        return f"{what} line {shown} has no colon: write 'Name: value'"
+    if not name:
+        return f"{what} line {shown} has an empty field name"
+    if name != name.rstrip(b" \t"):
+        return (
+            f"{what} line {shown} has whitespace between the field name and the colon, "
+            "which RFC 9112 §5.1 forbids: write 'Name: value'"
+        )
+    if not TOKEN_PATTERN.fullmatch(name):
+        return f"{what} name {name[:80]!r} is not a token (RFC 9110 §5.1)"
+    return (
+        f"{what} value in {shown} contains a control character (NUL, CR, LF or another "
+        "byte below 0x20 other than tab), which RFC 9110 §5.5 forbids"
+    )
+
+
+def split_list(values: list[bytes]) -> list[bytes]:
+    """Split comma-separated list fields into lowercased members (RFC 9110 §5.6.1).
+
+    Several field lines of the same name form one list; empty members
+    (`a, , b`) are ignored as the RFC requires.
+    """
+    members = []
+    for value in values:
+        for member in value.split(b","):
+            member = member.strip(b" \t")
+            if member:
+                members.append(member.lower())
+    return members
+
+
+def check_outgoing_field(name: bytes, value: bytes) -> None:
+    """Raise LocalProtocolError unless (name, value) is safe to send.
+
+    A CR or LF in a value would end the header early and let whoever chose the
+    value write headers or a body of their own (response splitting, CWE-113).
+    """
+    if not isinstance(name, bytes) or not isinstance(value, bytes):
+        raise LocalProtocolError(
+            f"header {name!r}: {value!r} must be a pair of bytes, e.g. (b'content-type', b'text/plain')"
+        )
+    if not TOKEN_PATTERN.fullmatch(name):
+        raise LocalProtocolError(
+            f"header name {name!r} is not a token (RFC 9110 §5.1): use letters, digits "
+            "and -!#$%&'*+.^_`|~ only"
+        )
+    if not SAFE_FIELD_VALUE_PATTERN.fullmatch(value):
+        raise LocalProtocolError(
+            f"header {name.decode()!r} has value {value!r} with CR, LF, NUL or another control "
+            "character; that would split the response (CWE-113): remove or encode it"
+        )

@@ -1,0 +1,524 @@
+"""HTTP/1.1 requests in, responses out: a sans-I/O server-side protocol core.
+
+RFC 9112 defines how HTTP messages look on a byte stream, RFC 9110 what they
+mean. This module reads requests and writes responses without touching a
+socket: `RequestParser.feed(bytes)` takes whatever the network delivered and
+`next_event()` hands back what it means, one event at a time:
+
+    RequestHead      method, target, version, headers, and what they imply
+    BodyData         a piece of the body (a body may arrive in many pieces)
+    EndOfMessage     the body is complete (with trailer fields, if chunked)
+    NEED_DATA        nothing more can be said until more bytes arrive
+    CONNECTION_CLOSED  the peer closed cleanly between requests
+
+Any split of the byte stream gives the same events as feeding it whole, and
+one byte at a time works too: the parser remembers where its last search for
+the end of the head stopped instead of rescanning the buffer. When the head is
+complete it is parsed in one pass by precompiled regular expressions (C speed)
+over the buffer: no per-byte Python loop.
+
+The reader's states, a table as in h11 (spec words for names):
+
+    state           input                             next state
+    IDLE            a complete head, body by length   BODY
+    IDLE            a complete head, chunked          CHUNK_SIZE
+    IDLE            EOF with nothing buffered         CLOSED
+    BODY            the last byte of the body         IDLE, or MUST_CLOSE
+    CHUNK_SIZE      a size line "1a"                  CHUNK_DATA
+    CHUNK_SIZE      the size line "0"                 TRAILERS
+    CHUNK_DATA      the last byte of the chunk        CHUNK_DATA_END
+    CHUNK_DATA_END  CRLF                              CHUNK_SIZE
+    TRAILERS        the empty line                    IDLE, or MUST_CLOSE
+    any             invalid bytes                     ERROR (and it stays there)
+
+MUST_CLOSE follows a request that did not ask to keep the connection: bytes
+after it are ignored, and NEED_DATA is returned until EOF. Pipelining works
+because IDLE parses the next request from whatever is left in the buffer.
+
+Message length (RFC 9112 §6.3), and the request-smuggling vectors refused.
+When a front proxy and this server disagree on where a request ends, the
+attacker's bytes after the boundary become a request of their own. So:
+
+- Transfer-Encoding and Content-Length together: 400. Some parsers believe
+  one, some the other (the classic CL.TE / TE.CL attacks); RFC 9112 §6.1
+  allows rejecting it and requires closing the connection anyway.
+- Transfer-Encoding whose last coding is not `chunked`: 400, because the
+  body length cannot be determined (RFC 9112 §6.3 item 4 says MUST 400).
+  `chunked` twice: 400 (RFC 9112 §7.1 forbids applying it twice). Codings
+  before chunked (`gzip, chunked`): 501, we do not decode them.
+- Obfuscated Transfer-Encoding (`xchunked`, `chunked\\x0b`, a value with a
+  control character, `Transfer-Encoding : chunked`): 400, by the field syntax
+  (minihttp.headers) and by comparing whole list members, never substrings.
+  Names and members are compared case-insensitively, as RFC 9110 says.
+- Transfer-Encoding in an HTTP/1.0 request: 400. HTTP/1.0 has no chunked
+  coding, and RFC 9112 §6.1 says to treat such framing as faulty.
+- Content-Length that is not plain digits (`+5`, `5 5`, `0x5`, `5.0`): 400.
+  Repeated Content-Length lines or lists (`5, 5`) are accepted only when all
+  values are equal (RFC 9110 §8.6 allows this); differing values: 400.
+- Content-Length with more than 18 digits: 413. Python would not overflow,
+  but a proxy written in C might, and no body that large is real.
+
+Other rules kept: request-line forms (RFC 9112 §3.2), only HTTP/1.0 and 1.1
+(any other version: 505; RFC 9110 §2.5 lets a server process "HTTP/1.2" as
+1.1, but no such version exists and the issue asks for 505), Host (§3.2: a
+1.1 request needs exactly one, else 400), keep-alive (§9.3), Expect:
+100-continue (RFC 9110 §10.1.1), limits answered 414 / 431 / 413. Empty lines
+before a request line are skipped, as §2.2 says a server SHOULD.
+
+Bare LF (a line ending in LF without CR) is refused with 400. RFC 9112 §2.2
+says a recipient MAY accept it; we do not, because a front proxy that accepts
+bare LF where we do not (or the reverse) would see different headers, and
+every real client sends CRLF. Bare CR is refused as the RFC requires.
+
+The response side (`ResponseWriter`, `simple_response`) lives in
+minihttp.response and is re-exported here, so `minihttp.http11` is the one
+import a server needs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from minihttp.chunked import parse_chunk_size_line
+from minihttp.errors import LocalProtocolError, RemoteProtocolError
+from minihttp.headers import TOKEN, parse_field_lines
+from minihttp.request_head import RequestHead, describe_request_line, interpret_head
+from minihttp.response import CONTINUE_RESPONSE, ResponseWriter, simple_response
+
+__all__ = [
+    "CONNECTION_CLOSED",
+    "CONTINUE_RESPONSE",
+    "NEED_DATA",
+    "BodyData",
+    "EndOfMessage",
+    "Limits",
+    "LocalProtocolError",
+    "RemoteProtocolError",
+    "RequestHead",
+    "RequestParser",
+    "ResponseWriter",
+    "simple_response",
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a peer may send before the parser refuses; each has a status.
+
+    The defaults follow long-standing servers: Apache's LimitRequestLine is
+    8190 and LimitRequestFields 100; nginx answers 414 and 431-like errors
+    past 8 KiB per line; h11 allows a 16 KiB head, Node.js 16 KiB, Apache
+    about 800 KiB (100 fields of 8 KiB). 64 KiB fits every real browser
+    request, cookies included, while bounding what one connection can pin.
+    """
+
+    max_request_line: int = 8190  # longer: 414 URI Too Long
+    max_header_bytes: int = 65536  # the whole head; larger: 431
+    max_headers: int = 100  # more field lines: 431
+    max_body_size: int | None = None  # None: unlimited (the server passes its own); over: 413
+    max_trailer_bytes: int = 8192  # the trailer section of a chunked body; larger: 431
+    max_chunk_size_line: int = 1024  # "1a;ext=value" line; longer: 400
+
+    def __post_init__(self) -> None:
+        for name in ("max_request_line", "max_header_bytes", "max_headers",
+                     "max_trailer_bytes", "max_chunk_size_line"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")
+        if self.max_body_size is not None and (
+            not isinstance(self.max_body_size, int) or self.max_body_size < 0
+        ):
+            raise ValueError(
+                f"Limits.max_body_size must be None (unlimited) or an int >= 0, "
+                f"got {self.max_body_size!r}"
+            )
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class _Sentinel:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+NEED_DATA = _Sentinel("NEED_DATA")
+CONNECTION_CLOSED = _Sentinel("CONNECTION_CLOSED")
+
+
+class BodyData:
+    """A piece of a request body, in arrival order."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is BodyData and other.data == self.data
+
+    def __repr__(self) -> str:
+        return f"BodyData({self.data!r})"
+
+
+class EndOfMessage:
+    """The request is complete; `trailers` are the chunked trailer fields, if any."""
+
+    __slots__ = ("trailers",)
+
+    def __init__(self, trailers: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.trailers = trailers if trailers is not None else []
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is EndOfMessage and other.trailers == self.trailers
+
+    def __repr__(self) -> str:
+        return f"EndOfMessage(trailers={self.trailers!r})"
+
+
+IDLE = "IDLE"
+BODY = "BODY"
+CHUNK_SIZE = "CHUNK_SIZE"
+CHUNK_DATA = "CHUNK_DATA"
+CHUNK_DATA_END = "CHUNK_DATA_END"
+TRAILERS = "TRAILERS"
+MUST_CLOSE = "MUST_CLOSE"
+CLOSED = "CLOSED"
+ERROR = "ERROR"
+
+# The transitions of the table in the module docstring; ERROR is reachable from
+# anywhere and is entered by next_event() itself.
+TRANSITIONS = {
+    IDLE: {BODY, CHUNK_SIZE, CLOSED},
+    BODY: {IDLE, MUST_CLOSE},
+    CHUNK_SIZE: {CHUNK_DATA, TRAILERS},
+    CHUNK_DATA: {CHUNK_DATA_END},
+    CHUNK_DATA_END: {CHUNK_SIZE},
+    TRAILERS: {IDLE, MUST_CLOSE},
+    MUST_CLOSE: {CLOSED},
+    CLOSED: set(),
+    ERROR: set(),
+}
+
+REQUEST_LINE_PATTERN = re.compile(rb"(" + TOKEN + rb") ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])")
+# A LF without a CR before it, or a CR followed by anything but LF.
+BARE_LINE_ENDING_PATTERN = re.compile(rb"(?<!\r)\n|\r[^\n]")
+
+
+class RequestParser:
+    """Turn the bytes a client sends into request events (the server's reader).
+
+    Call `feed(data)` with what the socket gave, then `next_event()` until it
+    returns NEED_DATA. Errors in the peer's bytes raise RemoteProtocolError
+    carrying the status to answer; after one, the parser stays in ERROR and
+    raises the same error again.
+    """
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
+        self._buffer: bytes | bytearray = b""
+        self._start = 0  # where the unparsed bytes begin in _buffer
+        self._search_from = 0  # where the search for a line ending resumes
+        self._request_line_complete = False
+        self._eof = False
+        self._state = IDLE
+        self._step = self._read_head
+        self._remaining = 0  # bytes left of the body (BODY) or of the chunk (CHUNK_DATA)
+        self._body_size = 0  # chunked body bytes so far, for max_body_size
+        self._keep_alive = True
+        self._error: RemoteProtocolError | None = None
+
+    @property
+    def their_state(self) -> str:
+        """The client's state in the table of the module docstring."""
+        return self._state
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes fed but not yet parsed: the server stops reading above its cap."""
+        return len(self._buffer) - self._start
+
+    def feed(self, data: bytes) -> None:
+        """Add bytes received from the client; b"" means the client sent EOF.
+
+        Raises LocalProtocolError if called with data after EOF.
+        """
+        if self._eof:
+            if data:
+                raise LocalProtocolError("feed() got data after EOF (b''): the peer already closed")
+            return
+        if not data:
+            self._eof = True
+            return
+        if self._state == MUST_CLOSE:
+            return  # nothing after a closing request is read (see the module docstring)
+        buffer = self._buffer
+        start = self._start
+        if start == len(buffer):
+            self._buffer = data if type(data) is bytes else bytes(data)
+            self._start = self._search_from = 0
+            return
+        if type(buffer) is bytes:
+            buffer = bytearray(memoryview(buffer)[start:])
+        elif start:
+            del buffer[:start]  # CPython makes front deletion of a bytearray cheap
+        buffer += data
+        self._buffer = buffer
+        self._search_from = max(0, self._search_from - start)
+        self._start = 0
+
+    def next_event(self):
+        """Return the next event: RequestHead, BodyData, EndOfMessage, NEED_DATA
+        or CONNECTION_CLOSED. Raises RemoteProtocolError on invalid input.
+        """
+        try:
+            return self._step()
+        except RemoteProtocolError as error:
+            self._error = error
+            self._state = ERROR
+            self._step = self._repeat_error
+            raise
+
+    def _enter(self, state: str, step) -> None:
+        if state not in TRANSITIONS[self._state]:
+            raise LocalProtocolError(  # a bug in this module, never the peer's fault
+                f"parser cannot go from {self._state} to {state}"
+            )
+        self._state = state
+        self._step = step
+        self._search_from = self._start
+
+    def _repeat_error(self):
+        raise self._error
+
+    # -- IDLE: the request line and header fields ---------------------------------
+
+    def _read_head(self):
+        buffer = self._buffer
+        start = self._start
+        while buffer.startswith(b"\r\n", start):  # empty lines before a request (RFC 9112 §2.2)
+            start += 2
+        self._start = start
+        end = buffer.find(b"\r\n\r\n", max(start, self._search_from))
+        if end == -1:
+            return self._head_incomplete(buffer, start)
+        limits = self.limits
+        if end + 4 - start > limits.max_header_bytes:
+            raise RemoteProtocolError(
+                431, f"request head is over {limits.max_header_bytes} bytes: send fewer "
+                "or smaller headers (cookies are the usual cause)"
+            )
+        line_end = buffer.find(b"\r\n", start)
+        if line_end - start > limits.max_request_line:
+            raise _request_line_too_long(limits)
+        match = REQUEST_LINE_PATTERN.fullmatch(buffer, start, line_end)
+        if match is None:
+            raise RemoteProtocolError(400, describe_request_line(bytes(buffer[start:line_end])))
+        headers = parse_field_lines(buffer, line_end + 2, end + 2) if line_end != end else []
+        if len(headers) > limits.max_headers:
+            raise RemoteProtocolError(
+                431, f"request has {len(headers)} header lines, over the limit of "
+                f"{limits.max_headers}: send fewer headers"
+            )
+        self._start = end + 4
+        self._request_line_complete = False
+        head = interpret_head(*match.groups(), headers, limits.max_body_size)
+        self._keep_alive = head.keep_alive
+        if head.chunked:
+            self._body_size = 0
+            self._enter(CHUNK_SIZE, self._read_chunk_size)
+        else:
+            self._remaining = head.content_length or 0
+            self._enter(BODY, self._read_fixed_body)
+        return head
+
+    def _head_incomplete(self, buffer, start: int):
+        size = len(buffer) - start
+        limits = self.limits
+        if not self._request_line_complete:
+            found = buffer.find(b"\r\n", max(start, self._search_from - 1), start + limits.max_request_line + 2)
+            if found != -1:
+                self._request_line_complete = True
+            elif size >= limits.max_request_line + 2:
+                raise _request_line_too_long(limits)
+        if size > limits.max_header_bytes:
+            raise RemoteProtocolError(
+                431, f"request head is over {limits.max_header_bytes} bytes without ending "
+                "(an empty line ends it): send fewer or smaller headers"
+            )
+        _refuse_bare_line_ending(buffer, max(start, self._search_from - 1), "request head")
+        if self._eof:
+            if size == 0:
+                self._enter(CLOSED, self._closed)
+                return CONNECTION_CLOSED
+            raise RemoteProtocolError(
+                400, f"connection closed after {size} bytes of an incomplete request head"
+            )
+        self._search_from = max(start, len(buffer) - 3)
+        return NEED_DATA
+
+    # -- BODY: a body of known length (Content-Length, or none at all) ----------
+
+    def _read_fixed_body(self):
+        remaining = self._remaining
+        if remaining == 0:
+            return self._end_message([])
+        buffer = self._buffer
+        start = self._start
+        available = len(buffer) - start
+        if available == 0:
+            if self._eof:
+                raise RemoteProtocolError(
+                    400, f"connection closed with {remaining} bytes of the body still to come "
+                    "(incomplete body: the Content-Length promised more)"
+                )
+            return NEED_DATA
+        take = available if available < remaining else remaining
+        data = buffer if start == 0 and take == len(buffer) else buffer[start:start + take]
+        if type(data) is not bytes:
+            data = bytes(data)
+        self._start = start + take
+        self._remaining = remaining - take
+        return BodyData(data)
+
+    def _end_message(self, trailers: list[tuple[bytes, bytes]]) -> EndOfMessage:
+        if self._keep_alive:
+            self._enter(IDLE, self._read_head)
+        else:
+            self._enter(MUST_CLOSE, self._after_closing_request)
+            self._buffer = b""
+            self._start = 0
+        return EndOfMessage(trailers)
+
+    def _after_closing_request(self):
+        if self._eof:
+            self._enter(CLOSED, self._closed)
+            return CONNECTION_CLOSED
+        return NEED_DATA
+
+    def _closed(self):
+        return CONNECTION_CLOSED
+
+    # -- CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, TRAILERS: chunked bodies -------
+
+    def _read_chunk_size(self):
+        buffer = self._buffer
+        start = self._start
+        line_end = buffer.find(b"\r\n", max(start, self._search_from))
+        limit = self.limits.max_chunk_size_line
+        if line_end == -1 or line_end - start > limit:
+            if len(buffer) - start > limit:
+                raise RemoteProtocolError(
+                    400, f"chunk size line is longer than {limit} bytes: "
+                    "chunk extensions that long are not accepted"
+                )
+            return self._chunk_part_incomplete(buffer, start, "chunk size line", 1)
+        size = parse_chunk_size_line(buffer, start, line_end)
+        self._start = line_end + 2
+        if size == 0:
+            self._enter(TRAILERS, self._read_trailers)
+            return self._read_trailers()
+        self._body_size += size
+        maximum = self.limits.max_body_size
+        if maximum is not None and self._body_size > maximum:
+            raise _body_too_large(maximum)
+        self._remaining = size
+        self._enter(CHUNK_DATA, self._read_chunk_data)
+        return self._read_chunk_data()
+
+    def _chunk_part_incomplete(self, buffer, start: int, what: str, overlap: int):
+        _refuse_bare_line_ending(buffer, max(start, self._search_from - 1), what)
+        if self._eof:
+            raise RemoteProtocolError(
+                400, f"connection closed in the middle of a {what} (incomplete chunked body)"
+            )
+        self._search_from = max(start, len(buffer) - overlap)
+        return NEED_DATA
+
+    def _read_chunk_data(self):
+        buffer = self._buffer
+        start = self._start
+        available = len(buffer) - start
+        if available == 0:
+            if self._eof:
+                raise RemoteProtocolError(
+                    400, "connection closed in the middle of a chunk (incomplete chunked body)"
+                )
+            return NEED_DATA
+        remaining = self._remaining
+        take = available if available < remaining else remaining
+        data = buffer[start:start + take]
+        if type(data) is not bytes:
+            data = bytes(data)
+        self._start = start + take
+        self._remaining = remaining - take
+        if self._remaining == 0:
+            self._enter(CHUNK_DATA_END, self._read_chunk_data_end)
+        return BodyData(data)
+
+    def _read_chunk_data_end(self):
+        buffer = self._buffer
+        start = self._start
+        ending = buffer[start:start + 2]
+        if ending != b"\r\n":
+            if len(ending) == 2 or ending not in (b"", b"\r"):
+                raise RemoteProtocolError(
+                    400, f"chunk data must be followed by CRLF, got {bytes(ending)!r}: "
+                    "the chunk size does not match the data sent"
+                )
+            return self._chunk_part_incomplete(buffer, start, "chunk", 2)
+        self._start = start + 2
+        self._enter(CHUNK_SIZE, self._read_chunk_size)
+        return self._read_chunk_size()
+
+    def _read_trailers(self):
+        buffer = self._buffer
+        start = self._start
+        if buffer.startswith(b"\r\n", start):
+            self._start = start + 2
+            return self._end_message([])
+        end = buffer.find(b"\r\n\r\n", max(start, self._search_from))
+        limit = self.limits.max_trailer_bytes
+        if end == -1 or end + 4 - start > limit:
+            if len(buffer) - start > limit:
+                raise RemoteProtocolError(
+                    431, f"chunked trailer section is over {limit} bytes: send fewer trailers"
+                )
+            return self._chunk_part_incomplete(buffer, start, "trailer section", 3)
+        trailers = parse_field_lines(buffer, start, end + 2, what="trailer")
+        if len(trailers) > self.limits.max_headers:
+            raise RemoteProtocolError(
+                431, f"request has {len(trailers)} trailer lines, over the limit of "
+                f"{self.limits.max_headers}"
+            )
+        self._start = end + 4
+        return self._end_message(trailers)
+
+
+def _refuse_bare_line_ending(buffer, start: int, what: str) -> None:
+    bare = BARE_LINE_ENDING_PATTERN.search(buffer, start)
+    if bare is not None:
+        kind = "LF without CR" if bare.group().endswith(b"\n") else "CR without LF"
+        raise RemoteProtocolError(
+            400, f"{what} contains a bare {kind} at byte {bare.start()}: "
+            "HTTP/1.1 lines end with CRLF (RFC 9112 §2.2)"
+        )
+
+
+def _request_line_too_long(limits: Limits) -> RemoteProtocolError:
+    return RemoteProtocolError(
+        414, f"request line is longer than {limits.max_request_line} bytes: "
+        "shorten the URL (move large data into the body)"
+    )
+
+
+def _body_too_large(maximum: int) -> RemoteProtocolError:
+    return RemoteProtocolError(
+        413, f"request body is larger than this server's limit of {maximum} bytes"
+    )
