@@ -28,6 +28,7 @@ import signal
 import socket
 import stat
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -143,38 +144,63 @@ def serve(config: Config, listening_socket: socket.socket, announce: bool = Fals
 
 
 async def serve_async(config: Config, listening_socket: socket.socket, announce: bool) -> int:
-    loop = asyncio.get_running_loop()
-    try:
-        app = wrap_app(load_app(config), config)
-    except ConfigError as error:
-        logger.error("%s", error)
-        return EXIT_CONFIG
-    lifespan = Lifespan(app, config.lifespan)
-    try:
-        await lifespan.startup()
-    except LifespanFailure as error:
-        logger.error("startup failed, so the server will not start: %s", error)
-        return EXIT_STARTUP_FAILED
-    state = ServerState(app, config, loop)
-    state.lifespan_state = lifespan.state
-    protocol_class = HTTPConnection
-    if config.trace:
-        from minihttp.trace import TracingConnection, TracingCycle
-
-        protocol_class, state.cycle_class = TracingConnection, TracingCycle
-    server = await loop.create_server(
-        lambda: protocol_class(state), sock=listening_socket, backlog=config.backlog
-    )
+    server = Server(config)
+    status = await server.start(listening_socket)
+    if status != EXIT_OK:
+        return status
     if announce:
         logger.info(startup_line(config, listening_socket, workers=1))
-    await wait_for_signal(loop)
-    await shut_down(state, server, config.timeout_graceful_shutdown)
-    try:
-        await lifespan.shutdown()
-    except LifespanFailure as error:
-        logger.error("shutdown failed: %s", error)
-        return EXIT_CONFIG
-    return EXIT_OK
+    await wait_for_signal(asyncio.get_running_loop())
+    return await server.stop()
+
+
+class Server:
+    """The serving half of one process: start() on a socket, later stop()."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.state: ServerState | None = None
+        self.lifespan: Lifespan | None = None
+        self.listener: asyncio.AbstractServer | None = None
+
+    async def start(self, listening_socket: socket.socket) -> int:
+        """Import the app, run the lifespan startup, start accepting; return the status."""
+        config = self.config
+        loop = asyncio.get_running_loop()
+        try:
+            app = wrap_app(load_app(config), config)
+        except ConfigError as error:
+            logger.error("%s", error)
+            return EXIT_CONFIG
+        self.lifespan = Lifespan(app, config.lifespan)
+        try:
+            await self.lifespan.startup()
+        except LifespanFailure as error:
+            logger.error("startup failed, so the server will not start: %s", error)
+            return EXIT_STARTUP_FAILED
+        state = self.state = ServerState(app, config, loop)
+        state.lifespan_state = self.lifespan.state
+        protocol_class = HTTPConnection
+        if config.trace:
+            from minihttp.trace import TracingConnection, TracingCycle
+
+            protocol_class, state.cycle_class = TracingConnection, TracingCycle
+        self.listener = await loop.create_server(
+            lambda: protocol_class(state), sock=listening_socket, backlog=config.backlog
+        )
+        return EXIT_OK
+
+    async def stop(self) -> int:
+        """Shut down gracefully (see the module docstring); return the exit status."""
+        if self.state is None or self.listener is None or self.lifespan is None:
+            return EXIT_OK
+        await shut_down(self.state, self.listener, self.config.timeout_graceful_shutdown)
+        try:
+            await self.lifespan.shutdown()
+        except LifespanFailure as error:
+            logger.error("shutdown failed: %s", error)
+            return EXIT_CONFIG
+        return EXIT_OK
 
 
 def startup_line(config: Config, listening_socket: socket.socket, workers: int) -> str:
@@ -212,13 +238,16 @@ async def shut_down(state: ServerState, server: asyncio.AbstractServer, timeout:
     state.begin_shutdown()
     loop = asyncio.get_running_loop()
     second_signal = asyncio.Event()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, second_signal.set)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, second_signal.set)
     deadline = loop.time() + timeout
     while state.connections and loop.time() < deadline and not second_signal.is_set():
         await asyncio.sleep(0.05)  # a poll, not a timing: the loop exits as soon as we are done
     for connection in list(state.connections):
         logger.warning("closing a connection whose request did not finish in time")
         connection.close()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.remove_signal_handler(signal_number)
+    if in_main_thread:
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signal_number)
