@@ -1,0 +1,188 @@
+"""Reading dates and times from text: RFC 3339 (§5.6) as pydantic v2 reads it.
+
+A JSON body or a query string carries a date as text, so validation must turn
+`"2020-01-01T10:20:30Z"` into a `datetime`. RFC 3339 §5.6 gives the grammar:
+
+    full-date  = YYYY "-" MM "-" DD
+    date-time  = full-date "T" HH ":" MM [":" SS ["." fraction]] [time-offset]
+    time-offset = "Z" / ("+" / "-") HH [":"] MM
+
+The parser here is a sans-I/O function: text in, a value or a `DateParseError`
+out. It accepts what pydantic v2 (through its `speedate` parser) accepts, so a
+client that works against FastAPI keeps working:
+
+- the separator between date and time may be `T`, `t`, `_` or a space;
+- seconds are optional; a fraction longer than 6 digits is truncated to
+  microseconds (Python's resolution); `Z`/`z` or `+HH:MM`/`+HHMM` offsets;
+- a string of digits (optionally signed, with a fraction) is a Unix timestamp
+  in seconds, or in milliseconds when its magnitude is above 2e10 (so that
+  `1600000000000` means a day in 2020, not in the year 52000).
+
+The error texts are pydantic's word for word (`"input is too short"`,
+`"month value is outside expected range of 1-12"`, ...), because FastAPI
+clients see them inside 422 answers.
+
+A date asked for as a datetime that fails both readings reports the *date*
+reader's complaint, and a date that fails both reports the *datetime* reader's;
+that is the order pydantic tries them in, kept so the messages match.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+__all__ = [
+    "DateParseError",
+    "parse_date",
+    "parse_datetime",
+    "timestamp_to_datetime",
+]
+
+# Magnitudes above this are taken as milliseconds (pydantic's rule: 2e10
+# seconds is the year 2603, a point no real timestamp in seconds reaches).
+MILLISECONDS_THRESHOLD = 2e10
+
+UTC = datetime.UTC
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
+
+TIMESTAMP_PATTERN = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+class DateParseError(ValueError):
+    """The text is not a date or datetime; `str(error)` is pydantic's reason."""
+
+
+def _digits(text: str, start: int, count: int, what: str) -> int:
+    chunk = text[start : start + count]
+    if len(chunk) != count or not (chunk.isascii() and chunk.isdigit()):
+        raise DateParseError(f"invalid character in {what}")
+    return int(chunk)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        return 29 if leap else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _read_date_part(text: str) -> datetime.date:
+    """Read the first ten characters as YYYY-MM-DD (the caller checks the rest)."""
+    if len(text) < 10:
+        raise DateParseError("input is too short")
+    year = _digits(text, 0, 4, "year")
+    if text[4] != "-":
+        raise DateParseError("invalid date separator, expected `-`")
+    month = _digits(text, 5, 2, "month")
+    if text[7] != "-":
+        raise DateParseError("invalid date separator, expected `-`")
+    day = _digits(text, 8, 2, "day")
+    if not 1 <= month <= 12:
+        raise DateParseError("month value is outside expected range of 1-12")
+    if not 1 <= day <= _days_in_month(year, month):
+        raise DateParseError("day value is outside expected range")
+    if year == 0:
+        raise DateParseError("year 0 is out of range")
+    return datetime.date(year, month, day)
+
+
+def _read_time_part(text: str, position: int) -> tuple[datetime.time, int]:
+    """Read HH:MM[:SS[.ffffff]] starting at `position`; return the time and where it ended."""
+    if len(text) < position + 5:
+        raise DateParseError("input is too short")
+    hour = _digits(text, position, 2, "hour")
+    if text[position + 2] != ":":
+        raise DateParseError("invalid time separator, expected `:`")
+    minute = _digits(text, position + 3, 2, "minute")
+    position += 5
+    second = microsecond = 0
+    if position < len(text) and text[position] == ":":
+        second = _digits(text, position + 1, 2, "second")
+        position += 3
+        if position < len(text) and text[position] == ".":
+            position += 1
+            start = position
+            while position < len(text) and text[position].isascii() and text[position].isdigit():
+                position += 1
+            if position == start:
+                raise DateParseError("second fraction digits missing after `.`")
+            microsecond = int(text[start : start + 6].ljust(6, "0"))
+    if hour > 23:
+        raise DateParseError("hour value is outside expected range of 0-23")
+    if minute > 59:
+        raise DateParseError("minute value is outside expected range of 0-59")
+    if second > 59:
+        raise DateParseError("second value is outside expected range of 0-59")
+    return datetime.time(hour, minute, second, microsecond), position
+
+
+def _read_offset(text: str, position: int) -> tuple[datetime.tzinfo | None, int]:
+    """Read an optional `Z` or `±HH[:]MM` offset at `position`."""
+    if position >= len(text):
+        return None, position
+    sign_character = text[position]
+    if sign_character in "Zz":
+        return UTC, position + 1
+    if sign_character not in "+-":
+        raise DateParseError("invalid timezone sign")
+    hours_text = text[position + 1 : position + 3]
+    if len(hours_text) != 2 or not (hours_text.isascii() and hours_text.isdigit()):
+        raise DateParseError("invalid timezone hour")
+    position += 3
+    if position < len(text) and text[position] == ":":
+        position += 1
+    minutes_text = text[position : position + 2]
+    if len(minutes_text) != 2 or not (minutes_text.isascii() and minutes_text.isdigit()):
+        raise DateParseError("invalid timezone minute")
+    position += 2
+    hours, minutes = int(hours_text), int(minutes_text)
+    if minutes > 59:
+        raise DateParseError("timezone minute value is outside expected range of 0-59")
+    if hours > 23:
+        raise DateParseError("timezone offset must be less than 24 hours")
+    offset = datetime.timedelta(hours=hours, minutes=minutes)
+    if sign_character == "-":
+        offset = -offset
+    return datetime.timezone(offset), position
+
+
+def parse_date(text: str) -> datetime.date:
+    """Read exactly YYYY-MM-DD; raise DateParseError with pydantic's reason otherwise."""
+    date = _read_date_part(text)
+    if len(text) > 10:
+        raise DateParseError("unexpected extra characters at the end of the input")
+    return date
+
+
+def parse_datetime(text: str) -> datetime.datetime:
+    """Read an RFC 3339 date-time (with pydantic's relaxations, see the module docstring)."""
+    date = _read_date_part(text)
+    if len(text) == 10:
+        raise DateParseError("input is too short")
+    if text[10] not in "Tt_ ":
+        raise DateParseError("invalid datetime separator, expected `T`, `t`, `_` or space")
+    time, position = _read_time_part(text, 11)
+    tzinfo, position = _read_offset(text, position)
+    if position != len(text):
+        raise DateParseError("unexpected extra characters at the end of the input")
+    return datetime.datetime.combine(date, time, tzinfo)
+
+
+def maybe_timestamp(text: str) -> float | int | None:
+    """The number in `text` if it is written as a Unix timestamp, else None."""
+    if TIMESTAMP_PATTERN.fullmatch(text):
+        return float(text) if "." in text else int(text)
+    return None
+
+
+def timestamp_to_datetime(timestamp: float | int) -> datetime.datetime:
+    """A Unix timestamp (seconds, or milliseconds past 2e10) as an aware UTC datetime."""
+    if abs(timestamp) > MILLISECONDS_THRESHOLD:
+        timestamp = timestamp / 1000
+    whole = int(timestamp // 1)
+    microseconds = round((timestamp - whole) * 1_000_000)
+    try:
+        return EPOCH + datetime.timedelta(seconds=whole, microseconds=microseconds)
+    except OverflowError:
+        raise DateParseError("timestamp is out of the range of dates") from None

@@ -1,0 +1,220 @@
+"""From Python values to JSON-ready data, and the response-model filter.
+
+JSON (RFC 8259) knows objects, arrays, strings, numbers, true/false/null. An
+endpoint returns richer things — models, dataclasses, datetimes, UUIDs — so
+the framework lowers them before `json.dumps`:
+
+| value                 | jsonable_encoder         | a Model field (pydantic's JSON mode)  |
+|-----------------------|--------------------------|----------------------------------------|
+| Model                 | its model_dump("json")   | the same                               |
+| dataclass, object     | a dict of its fields     | —                                      |
+| datetime, date, time  | isoformat()              | isoformat(), UTC written as "Z"        |
+| UUID                  | str                      | str                                    |
+| Decimal               | int if whole, else float | str (no precision lost)                |
+| Enum                  | its value                | its value                              |
+| set, tuple, generator | list                     | list                                   |
+| bytes                 | UTF-8 text               | UTF-8 text                             |
+
+The two columns differ exactly where FastAPI's `jsonable_encoder` and
+pydantic's `model_dump(mode="json")` differ, so both kinds of answer match
+FastAPI's bytes.
+
+`compile_response_serializer(response_model)` is the security-relevant part:
+the endpoint's return value is re-read THROUGH the response model (from a
+dict, a model, a dataclass, or any object's attributes such as an ORM row),
+so a field the response model does not declare — a password hash — never
+leaves the server. A value that does not fit raises ResponseValidationError:
+a bug in the endpoint, answered 500, as FastAPI does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import pathlib
+import types
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from miniasgi.coercion import Invalid
+from miniasgi.validation import ValidationError, compile_check
+
+__all__ = [
+    "ResponseValidationError",
+    "compile_response_serializer",
+    "dump_model",
+    "jsonable_encoder",
+]
+
+
+class ResponseValidationError(ValidationError):
+    """The endpoint returned a value its response_model does not accept (a server bug: 500)."""
+
+
+# ---- jsonable_encoder (FastAPI's rules) --------------------------------------------------
+
+
+def _decimal_as_number(value: decimal.Decimal):
+    return int(value) if value.as_tuple().exponent >= 0 else float(value)
+
+
+def jsonable_encoder(value) -> Any:
+    """Lower `value` to dicts, lists, str, int, float, bool and None (see the table above)."""
+    from miniasgi.models import Model
+
+    if value is None or isinstance(value, str | int | float):
+        if isinstance(value, enum.Enum):
+            return jsonable_encoder(value.value)
+        return value
+    if isinstance(value, Model):
+        return dump_model(value, mode="json")
+    if isinstance(value, dict):
+        return {jsonable_encoder(key): jsonable_encoder(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset | types.GeneratorType):
+        return [jsonable_encoder(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return jsonable_encoder(value.value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return _decimal_as_number(value)
+    if isinstance(value, uuid.UUID | pathlib.PurePath):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: jsonable_encoder(getattr(value, field.name))
+                for field in dataclasses.fields(value)}
+    if hasattr(value, "__dict__"):
+        return {key: jsonable_encoder(item) for key, item in vars(value).items()
+                if not key.startswith("_")}
+    raise TypeError(
+        f"cannot turn {type(value).__name__} value {value!r} into JSON: return a dict, a list, "
+        f"a Model or a dataclass, or convert it yourself before returning it"
+    )
+
+
+# ---- model_dump (pydantic's rules) -------------------------------------------------------
+
+
+def _json_leaf(value):
+    """A non-container value as pydantic's JSON mode writes it."""
+    if isinstance(value, enum.Enum):
+        return _json_leaf(value.value)
+    if isinstance(value, datetime.datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID | pathlib.PurePath):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8")
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    return value
+
+
+def _nested_rule(rule, key):
+    """The part of an include/exclude rule ({"a": {"b"}} or {"a", "b"}) that applies below key."""
+    if isinstance(rule, dict):
+        below = rule.get(key, rule.get("__all__"))
+        return None if below is True else below
+    return None
+
+
+def _selected(name: str, include, exclude) -> bool:
+    if include is not None and name not in include and "__all__" not in include:
+        return False
+    if exclude is not None and name in exclude:
+        below = exclude[name] if isinstance(exclude, dict) else True
+        return below is not True
+    return True
+
+
+def _dump_value(value, mode: str, include, exclude, options: dict):
+    from miniasgi.models import Model
+
+    if isinstance(value, Model):
+        return dump_model(value, mode=mode, include=include, exclude=exclude, **options)
+    if isinstance(value, dict):
+        return {(_json_leaf(key) if mode == "json" else key):
+                _dump_value(item, mode, _nested_rule(include, key), _nested_rule(exclude, key),
+                            options)
+                for key, item in value.items()
+                if _selected(key, include, exclude)}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_dump_value(item, mode, _nested_rule(include, index),
+                             _nested_rule(exclude, index), options)
+                 for index, item in enumerate(value)]
+        if mode == "json" or isinstance(value, list):
+            return items
+        return type(value)(items) if not isinstance(value, set | frozenset) else items
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: _dump_value(getattr(value, field.name), mode, None, None, options)
+                for field in dataclasses.fields(value)}
+    return _json_leaf(value) if mode == "json" else value
+
+
+def dump_model(model, *, mode: str = "python", include=None, exclude=None,
+               by_alias: bool = False, exclude_unset: bool = False,
+               exclude_defaults: bool = False, exclude_none: bool = False) -> dict:
+    """The Model.model_dump implementation (see Model.model_dump)."""
+    if mode not in ("python", "json"):
+        raise ValueError(f"mode must be 'python' or 'json', not {mode!r}")
+    options = {"by_alias": by_alias, "exclude_unset": exclude_unset,
+               "exclude_defaults": exclude_defaults, "exclude_none": exclude_none}
+    fields = type(model).model_fields
+    fields_set = model.model_fields_set
+    result = {}
+    names = [name for name in model.__dict__ if name != "__fields_set__"]
+    for name in names:
+        info = fields.get(name)
+        if info is not None and info.exclude:
+            continue
+        if not _selected(name, include, exclude):
+            continue
+        value = model.__dict__[name]
+        if exclude_unset and name not in fields_set:
+            continue
+        if exclude_none and value is None:
+            continue
+        if exclude_defaults and info is not None and not info.required:
+            default = info.default_factory() if info.default_factory else info.default
+            if value == default:
+                continue
+        key = info.alias if (by_alias and info is not None and info.alias) else name
+        result[key] = _dump_value(value, mode, _nested_rule(include, name),
+                                  _nested_rule(exclude, name), options)
+    return result
+
+
+# ---- the response-model filter -----------------------------------------------------------
+
+
+def compile_response_serializer(response_model) -> Callable[[Any], Any]:
+    """Compile once per route: return value -> JSON-ready data shaped by response_model.
+
+    Raises ResponseValidationError (errors located under "response") when the value
+    does not fit the model.
+    """
+    check = compile_check(response_model, from_attributes=True)
+
+    def serialize(value):
+        try:
+            validated = check(value)
+        except Invalid as invalid:
+            errors = invalid.errors
+            for error in errors:
+                error["loc"] = ["response", *error["loc"]]
+            raise ResponseValidationError(errors) from None
+        return _dump_value(validated, "json", None, None, {
+            "by_alias": True, "exclude_unset": False, "exclude_defaults": False,
+            "exclude_none": False})
+
+    return serialize

@@ -1,0 +1,287 @@
+"""JSON Schema (draft 2020-12) of type annotations, as pydantic v2 and FastAPI write it.
+
+OpenAPI 3.1 describes request and response bodies with JSON Schema 2020-12
+(OpenAPI 3.1 §4.8.24, the Schema Object). `schema_of(annotation)` writes the
+schema a FastAPI user would see in /openapi.json for the same annotation:
+
+| annotation            | schema                                                        |
+|-----------------------|---------------------------------------------------------------|
+| int / float / str     | {"type": "integer"} / "number" / "string"                     |
+| bool / None           | {"type": "boolean"} / {"type": "null"}                        |
+| datetime, date, UUID  | {"type": "string", "format": "date-time" / "date" / "uuid"}   |
+| Decimal               | anyOf number, or a string matching a decimal pattern          |
+| list[T], set[T]       | {"type": "array", "items": T} (+ "uniqueItems": true)         |
+| tuple[A, B]           | {"type": "array", "prefixItems": [A, B], min/maxItems 2}      |
+| dict[str, T]          | {"type": "object", "additionalProperties": T}                 |
+| Optional[T], Union    | {"anyOf": [T, {"type": "null"}]}                              |
+| Literal["a"] / [a, b] | {"const": "a", "type": "string"} / {"enum": [...]}            |
+| Enum, Model, dataclass| {"$ref": prefix + Name}, the schema itself in `definitions`   |
+
+Constraints map to JSON Schema validation keywords (JSON Schema Validation
+2020-12 §6.2-6.4): gt -> exclusiveMinimum, ge -> minimum, lt ->
+exclusiveMaximum, le -> maximum, multiple_of -> multipleOf, lengths ->
+minLength/maxLength on strings and minItems/maxItems on arrays, pattern.
+
+A model's schema lists its properties (titled "Item Id" from `item_id`, as
+pydantic does), `required`, defaults (JSON-encoded), descriptions and
+examples. Properties that are references carry no title, again as pydantic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import types
+import typing
+import uuid
+from typing import Any, Literal, Union
+
+from miniasgi.validation import Constraints, unwrap_annotated
+
+__all__ = ["schema_of", "model_json_schema", "field_title"]
+
+DECIMAL_TEXT_PATTERN = r"^(?!^[-+.]*$)[+-]?0*\d*\.?\d*$"
+
+SIMPLE_SCHEMAS = {
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    str: {"type": "string"},
+    bool: {"type": "boolean"},
+    bytes: {"type": "string", "format": "binary"},
+    type(None): {"type": "null"},
+    datetime.datetime: {"type": "string", "format": "date-time"},
+    datetime.date: {"type": "string", "format": "date"},
+    datetime.time: {"type": "string", "format": "time"},
+    datetime.timedelta: {"type": "string", "format": "duration"},
+    uuid.UUID: {"type": "string", "format": "uuid"},
+    decimal.Decimal: {"anyOf": [{"type": "number"},
+                                {"type": "string", "pattern": DECIMAL_TEXT_PATTERN}]},
+}
+
+JSON_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean",
+                   type(None): "null"}
+
+
+def field_title(name: str) -> str:
+    """pydantic's field title: "item_id" -> "Item Id"."""
+    return name.title().replace("_", " ")
+
+
+def _is_referenced(annotation) -> bool:
+    return isinstance(annotation, type) and (
+        issubclass(annotation, enum.Enum)
+        or hasattr(annotation, "__model_fields__")
+        or dataclasses.is_dataclass(annotation)
+    )
+
+
+def schema_of(annotation, constraints: Constraints | None = None, *, definitions: dict,
+              ref_prefix: str = "#/components/schemas/") -> dict:
+    """The JSON Schema of `annotation`; referenced schemas are added to `definitions`."""
+    annotation, inner = unwrap_annotated(annotation)
+    if inner is not None:
+        constraints = inner.merged_with(constraints)
+    schema = _type_schema(annotation, definitions, ref_prefix)
+    if constraints is not None:
+        _add_constraints(schema, annotation, constraints)
+    return schema
+
+
+def _type_schema(annotation, definitions: dict, ref_prefix: str) -> dict:
+    if annotation is None:
+        annotation = type(None)
+    if annotation in SIMPLE_SCHEMAS:
+        return _copy(SIMPLE_SCHEMAS[annotation])
+    if annotation is Any or annotation is object:
+        return {}
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin in (Union, types.UnionType):
+        return {"anyOf": [schema_of(member, definitions=definitions, ref_prefix=ref_prefix)
+                          for member in arguments]}
+    if origin is Literal:
+        return _literal_schema(list(arguments))
+    if _is_referenced(annotation):
+        _define(annotation, definitions, ref_prefix)
+        return {"$ref": ref_prefix + annotation.__name__}
+    container = origin or annotation
+    if container in (list, set, frozenset, tuple):
+        return _array_schema(container, arguments, definitions, ref_prefix)
+    if container is dict:
+        values = (schema_of(arguments[1], definitions=definitions, ref_prefix=ref_prefix)
+                  if arguments else True)
+        return {"type": "object", "additionalProperties": values}
+    raise TypeError(f"no JSON Schema for {annotation!r}: see miniasgi.jsonschema for the "
+                    f"supported annotations")
+
+
+def _copy(schema: dict) -> dict:
+    return {key: (list(map(dict, value)) if key == "anyOf" else value)
+            for key, value in schema.items()}
+
+
+def _literal_schema(values: list) -> dict:
+    values = [value.value if isinstance(value, enum.Enum) else value for value in values]
+    kinds = {JSON_TYPE_NAMES.get(type(value)) for value in values}
+    schema: dict = {"const": values[0]} if len(values) == 1 else {"enum": values}
+    if len(kinds) == 1 and None not in kinds:
+        schema["type"] = kinds.pop()
+    return schema
+
+
+def _array_schema(container, arguments, definitions, ref_prefix) -> dict:
+    def item_schema(item):
+        return schema_of(item, definitions=definitions, ref_prefix=ref_prefix)
+
+    if container is tuple and arguments and not (len(arguments) == 2 and arguments[1] is ...):
+        if arguments == ((),):
+            return {"type": "array", "maxItems": 0}
+        return {"type": "array", "prefixItems": [item_schema(item) for item in arguments],
+                "minItems": len(arguments), "maxItems": len(arguments)}
+    schema: dict = {"type": "array"}
+    if arguments and arguments[0] is not Any:
+        schema["items"] = item_schema(arguments[0])
+    elif arguments:
+        schema["items"] = {}
+    if container in (set, frozenset):
+        schema["uniqueItems"] = True
+    return schema
+
+
+def _add_constraints(schema: dict, annotation, constraints: Constraints) -> None:
+    origin = typing.get_origin(annotation) or annotation
+    for name, keyword in (("gt", "exclusiveMinimum"), ("ge", "minimum"),
+                          ("lt", "exclusiveMaximum"), ("le", "maximum"),
+                          ("multiple_of", "multipleOf")):
+        value = getattr(constraints, name)
+        if value is not None:
+            schema[keyword] = _json_value(value)
+    if origin in (list, set, frozenset, tuple):
+        names = ("minItems", "maxItems")
+    elif origin is dict:
+        names = ("minProperties", "maxProperties")
+    else:
+        names = ("minLength", "maxLength")
+    if constraints.min_length is not None:
+        schema[names[0]] = constraints.min_length
+    if constraints.max_length is not None:
+        schema[names[1]] = constraints.max_length
+    if constraints.pattern is not None:
+        schema["pattern"] = constraints.pattern
+
+
+def _json_value(value):
+    from miniasgi.encoders import jsonable_encoder
+
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return jsonable_encoder(value)
+
+
+# ---- named schemas: enums, models, dataclasses -------------------------------------------
+
+
+def _define(annotation, definitions: dict, ref_prefix: str) -> None:
+    name = annotation.__name__
+    if name in definitions:
+        return
+    definitions[name] = {}  # placeholder first, so a model that refers to itself ends
+    if issubclass(annotation, enum.Enum):
+        definitions[name] = _enum_schema(annotation)
+    elif hasattr(annotation, "__model_fields__"):
+        definitions[name] = _model_schema(annotation, definitions, ref_prefix)
+    else:
+        definitions[name] = _dataclass_schema(annotation, definitions, ref_prefix)
+
+
+def _enum_schema(enum_class) -> dict:
+    values = [member.value for member in enum_class]
+    schema = {"enum": values, "title": enum_class.__name__}
+    kinds = {JSON_TYPE_NAMES.get(type(value)) for value in values}
+    if len(kinds) == 1 and None not in kinds:
+        schema["type"] = kinds.pop()
+    if enum_class.__doc__ and enum_class.__doc__ != enum.Enum.__doc__ and \
+            "An enumeration." not in enum_class.__doc__:
+        schema["description"] = enum_class.__doc__.strip()
+    return schema
+
+
+def _property_schema(annotation, constraints, *, title: str, has_default: bool, default,
+                     description, examples, definitions, ref_prefix) -> dict:
+    schema = schema_of(annotation, constraints, definitions=definitions, ref_prefix=ref_prefix)
+    base, _ = unwrap_annotated(annotation)
+    members = [member for member in typing.get_args(base) if member is not type(None)] \
+        if typing.get_origin(base) in (Union, types.UnionType) else [base]
+    if not (len(members) == 1 and _is_referenced(members[0])):
+        schema["title"] = title
+    if has_default:
+        schema["default"] = _json_value(default)
+    if description:
+        schema["description"] = description
+    if examples is not None:
+        schema["examples"] = _json_value(examples)
+    return schema
+
+
+def _model_schema(model, definitions: dict, ref_prefix: str) -> dict:
+    from miniasgi.models import resolve_fields
+
+    properties = {}
+    required = []
+    for name, info in resolve_fields(model).items():
+        key = info.alias or name
+        has_default = not info.required and info.default_factory is None
+        properties[key] = _property_schema(
+            info.annotation, info.constraints, title=info.title or field_title(key),
+            has_default=has_default, default=info.default, description=info.description,
+            examples=info.examples, definitions=definitions, ref_prefix=ref_prefix)
+        if info.required:
+            required.append(key)
+    schema: dict = {"properties": properties}
+    if required:
+        schema["required"] = required
+    schema["title"] = model.__name__
+    schema["type"] = "object"
+    if model.__doc__:
+        schema["description"] = _clean_docstring(model.__doc__)
+    if model.model_config.get("extra") == "forbid":
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _clean_docstring(text: str) -> str:
+    import inspect
+
+    return inspect.cleandoc(text)
+
+
+def _dataclass_schema(cls, definitions: dict, ref_prefix: str) -> dict:
+    hints = typing.get_type_hints(cls, include_extras=True)
+    properties = {}
+    required = []
+    for field in dataclasses.fields(cls):
+        has_default = field.default is not dataclasses.MISSING
+        properties[field.name] = _property_schema(
+            hints[field.name], None, title=field_title(field.name), has_default=has_default,
+            default=field.default, description=None, examples=None, definitions=definitions,
+            ref_prefix=ref_prefix)
+        if not has_default and field.default_factory is dataclasses.MISSING:
+            required.append(field.name)
+    schema: dict = {"properties": properties}
+    if required:
+        schema["required"] = required
+    schema["title"] = cls.__name__
+    schema["type"] = "object"
+    return schema
+
+
+def model_json_schema(model) -> dict:
+    """A model's own schema with nested schemas under "$defs" (Model.model_json_schema)."""
+    definitions: dict = {}
+    schema = _model_schema(model, definitions, "#/$defs/")
+    definitions.pop(model.__name__, None)
+    if definitions:
+        schema = {"$defs": dict(sorted(definitions.items())), **schema}
+    return schema

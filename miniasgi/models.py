@@ -1,0 +1,378 @@
+"""Model: a small BaseModel, declared with class annotations, validated from dicts.
+
+    class Item(Model):
+        name: str = Field(min_length=1)
+        price: float = Field(gt=0)
+        tags: list[str] = []
+
+    Item.model_validate({"name": "pen", "price": "1.5"})  # -> Item(name='pen', price=1.5, tags=[])
+
+How it works, in the order a student meets it:
+
+1. `__init_subclass__` runs when the class statement ends. It collects the
+   annotated names (walking the bases, so fields inherit) into `model_fields`,
+   a dict of `FieldInfo`: default or `default_factory`, alias, constraints,
+   title/description for the JSON Schema.
+2. The first time the model is validated (or when a route using it is added),
+   `_plan(cls)` resolves the annotations with `typing.get_type_hints` (so
+   `from __future__ import annotations` and forward references work) and
+   compiles one check per field with miniasgi.validation. The plan is kept on
+   the class: later validations run only the compiled checks.
+3. `model_check(cls)` walks the plan over a dict (or, with
+   `model_config = {"from_attributes": True}`, over any object's attributes:
+   an ORM row), collecting every field's errors before giving up.
+
+Semantics follow pydantic v2: a missing required field is reported at its
+alias with the whole input as `input`; `extra` is "ignore" (default),
+"forbid" (error `extra_forbidden`) or "allow" (kept, and dumped); mutable
+defaults are copied per instance; defaults are not validated; assignment after
+construction is not validated; an instance of the model passes as is.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import typing
+from typing import Any, ClassVar
+
+from miniasgi.coercion import Invalid, fail, make_error
+from miniasgi.validation import Constraints, ValidationError, compile_check
+
+__all__ = ["Field", "FieldInfo", "Model", "model_check", "dataclass_check"]
+
+REQUIRED = ...  # the marker for "no default": Field(...) or a bare annotation
+
+
+class FieldInfo:
+    """What a model knows about one field; `Field(...)` builds it."""
+
+    def __init__(self, default=REQUIRED, *, default_factory=None, alias=None, title=None,
+                 description=None, examples=None, constraints: Constraints | None = None,
+                 exclude: bool = False, annotation=None):
+        if default is not REQUIRED and default_factory is not None:
+            raise TypeError("a field takes either default= or default_factory=, not both")
+        self.default = default
+        self.default_factory = default_factory
+        self.alias = alias
+        self.title = title
+        self.description = description
+        self.examples = examples
+        self.constraints = constraints
+        self.exclude = exclude
+        self.annotation = annotation  # filled (resolved) when the model is compiled
+        self.name: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED and self.default_factory is None
+
+    def get_default(self):
+        """A fresh default value (the factory's result, or a copy of a mutable default)."""
+        if self.default_factory is not None:
+            return self.default_factory()
+        if isinstance(self.default, list | dict | set):
+            return copy.deepcopy(self.default)
+        return self.default
+
+    def __repr__(self) -> str:
+        shown = {"annotation": self.annotation, "required": self.required}
+        if not self.required:
+            shown["default"] = self.default_factory or self.default
+        if self.alias:
+            shown["alias"] = self.alias
+        return "FieldInfo(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+def Field(default=REQUIRED, *, default_factory=None, alias=None, title=None, description=None,  # noqa: N802
+          examples=None, gt=None, ge=None, lt=None, le=None, multiple_of=None,
+          min_length=None, max_length=None, pattern=None, exclude=False) -> Any:
+    """Declare a model field's default, alias, docs and constraints (pydantic's Field)."""
+    constraints = Constraints(gt=gt, ge=ge, lt=lt, le=le, multiple_of=multiple_of,
+                              min_length=min_length, max_length=max_length, pattern=pattern)
+    return FieldInfo(default, default_factory=default_factory, alias=alias, title=title,
+                     description=description, examples=examples,
+                     constraints=None if constraints.is_empty() else constraints,
+                     exclude=exclude)
+
+
+@dataclasses.dataclass
+class _FieldStep:
+    """One field in a compiled plan."""
+
+    name: str
+    key: str
+    check: Any
+    info: FieldInfo
+
+
+class Model:
+    """Base class for request and response bodies (see the module docstring)."""
+
+    model_config: ClassVar[dict] = {}
+    model_fields: ClassVar[dict[str, FieldInfo]] = {}
+    __model_fields__: ClassVar[dict[str, FieldInfo]] = {}
+
+    def __init_subclass__(cls, **keywords):
+        super().__init_subclass__(**keywords)
+        fields: dict[str, FieldInfo] = {}
+        for base in reversed(cls.__mro__[1:]):
+            for name, info in getattr(base, "__model_fields__", {}).items():
+                fields[name] = copy.copy(info)
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+            if name.startswith("_") or _is_class_var(annotation):
+                continue
+            value = cls.__dict__.get(name, REQUIRED)
+            info = value if isinstance(value, FieldInfo) else FieldInfo(value)
+            info.name = name
+            fields[name] = info
+            if name in cls.__dict__:
+                delattr(cls, name)
+        config = {}
+        for base in reversed(cls.__mro__):
+            config.update(base.__dict__.get("model_config", {}))
+        cls.model_config = config
+        cls.model_fields = fields
+        cls.__model_fields__ = fields
+        cls.__compiled_plans__ = None
+
+    def __init__(self, **data):
+        try:
+            validated = _validate_into(type(self), data)
+        except Invalid as invalid:
+            raise ValidationError(_as_lists(invalid.errors)) from None
+        self.__dict__.update(validated.__dict__)
+
+    # ---- validation -------------------------------------------------------------------
+
+    @classmethod
+    def model_validate(cls, obj):
+        """Validate a dict (or, with from_attributes, an object) into an instance."""
+        try:
+            return model_check(cls)(obj)
+        except Invalid as invalid:
+            raise ValidationError(_as_lists(invalid.errors)) from None
+
+    @classmethod
+    def model_validate_json(cls, text: str | bytes):
+        """Parse JSON text and validate it; bad JSON raises ValidationError(json_invalid)."""
+        try:
+            data = json.loads(text)
+        except ValueError as problem:
+            raise ValidationError([make_error("json_invalid", text, {"error": str(problem)},
+                                              loc=[])]) from None
+        return cls.model_validate(data)
+
+    @classmethod
+    def model_json_schema(cls) -> dict:
+        """This model's JSON Schema (2020-12), nested models under "$defs"."""
+        from miniasgi.jsonschema import model_json_schema
+
+        return model_json_schema(cls)
+
+    # ---- output -------------------------------------------------------------------------
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        return self.__dict__.get("__fields_set__", set())
+
+    def model_dump(self, *, mode: str = "python", include=None, exclude=None,
+                   by_alias: bool = False, exclude_unset: bool = False,
+                   exclude_defaults: bool = False, exclude_none: bool = False) -> dict:
+        """The fields as a dict; mode="json" makes every value JSON-ready."""
+        from miniasgi.encoders import dump_model
+
+        return dump_model(self, mode=mode, include=include, exclude=exclude, by_alias=by_alias,
+                          exclude_unset=exclude_unset, exclude_defaults=exclude_defaults,
+                          exclude_none=exclude_none)
+
+    def model_dump_json(self, **options) -> str:
+        """model_dump(mode="json") as compact JSON text."""
+        return json.dumps(self.model_dump(mode="json", **options), separators=(",", ":"),
+                          ensure_ascii=False)
+
+    def model_copy(self, *, update: dict | None = None, deep: bool = False):
+        """A copy, with `update`'s values set as they are (not validated, as in pydantic)."""
+        duplicate = type(self).__new__(type(self))
+        values = copy.deepcopy(self.__dict__) if deep else dict(self.__dict__)
+        values["__fields_set__"] = set(self.model_fields_set) | set(update or {})
+        values.update(update or {})
+        duplicate.__dict__.update(values)
+        return duplicate
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # mutable, like pydantic's models
+
+    def __iter__(self):
+        for name in type(self).model_fields:
+            yield name, self.__dict__.get(name)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self)
+        return f"{type(self).__name__}({shown})"
+
+
+def _is_class_var(annotation) -> bool:
+    if isinstance(annotation, str):
+        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+    return typing.get_origin(annotation) is ClassVar or annotation is ClassVar
+
+
+def _as_lists(errors: list[dict]) -> list[dict]:
+    for error in errors:
+        error["loc"] = list(error["loc"])
+    return errors
+
+
+# ---- compiling and running the field plan ------------------------------------------------
+
+
+def resolve_fields(cls) -> dict[str, FieldInfo]:
+    """Fill each FieldInfo's annotation from the class's (possibly string) annotations."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    for name, info in cls.model_fields.items():
+        info.annotation = hints[name]
+    return cls.model_fields
+
+
+def _plan(cls, from_attributes: bool = False) -> list[_FieldStep]:
+    """The compiled field plan (one per reading mode), built on first use and kept."""
+    plans = cls.__dict__.get("__compiled_plans__")
+    if plans is None:
+        cls.__compiled_plans__ = plans = {}
+    plan = plans.get(from_attributes)
+    if plan is None:
+        # A model that contains itself does not recurse here: model_check() is lazy.
+        plan = [
+            _FieldStep(name, info.alias or name,
+                       compile_check(info.annotation, info.constraints,
+                                     from_attributes=from_attributes), info)
+            for name, info in resolve_fields(cls).items()
+        ]
+        plans[from_attributes] = plan
+    return plan
+
+
+NOT_SENT = object()
+# Inputs that are never read by attribute, even with from_attributes (pydantic refuses them).
+PRIMITIVE_INPUTS = (str, bytes, bytearray, int, float, bool, list, tuple, set, frozenset,
+                    type(None))
+
+
+def _validate_into(cls, value, from_attributes: bool = False):
+    config = cls.model_config
+    by_attributes = from_attributes or config.get("from_attributes", False)
+    if isinstance(value, dict):
+        read = value.get
+    elif by_attributes and not isinstance(value, PRIMITIVE_INPUTS):
+        def read(key, default):
+            return getattr(value, key, default)
+    elif by_attributes:
+        fail("model_attributes_type", value)
+    else:
+        fail("model_type", value, {"class_name": cls.__name__})
+    values: dict[str, Any] = {}
+    fields_set = set()
+    errors = []
+    for step in _plan(cls, from_attributes):
+        raw = read(step.key, NOT_SENT)
+        if raw is NOT_SENT:
+            if step.info.required:
+                errors.append(make_error("missing", value, loc=(step.key,)))
+            else:
+                values[step.name] = step.info.get_default()
+            continue
+        try:
+            values[step.name] = step.check(raw)
+            fields_set.add(step.name)
+        except Invalid as invalid:
+            for error in invalid.errors:
+                error["loc"] = (step.key, *error["loc"])
+            errors.extend(invalid.errors)
+    extra = config.get("extra", "ignore")
+    if extra != "ignore" and isinstance(value, dict):
+        _handle_extra_keys(cls, value, extra, values, errors)
+    if errors:
+        raise Invalid(errors)
+    instance = cls.__new__(cls)
+    values["__fields_set__"] = fields_set
+    instance.__dict__.update(values)
+    return instance
+
+
+def _handle_extra_keys(cls, data: dict, extra: str, values: dict, errors: list) -> None:
+    known = {step.key for step in _plan(cls)}
+    for key, item in data.items():
+        if key in known:
+            continue
+        if extra == "forbid":
+            errors.append(make_error("extra_forbidden", item, loc=(key,)))
+        else:
+            values[key] = item
+
+
+def model_check(cls, from_attributes: bool = False):
+    """The compiled check for a Model class: dict/instance in, instance out.
+
+    With from_attributes (how response models read an endpoint's return value), any
+    object is read by its attributes, and only an instance of exactly `cls` passes as
+    is: a subclass instance is re-read, so its extra fields (a password hash) drop out.
+    """
+    if from_attributes:
+        def response_check(value):
+            if type(value) is cls:
+                return value
+            return _validate_into(cls, value, from_attributes=True)
+
+        return response_check
+
+    def check(value):
+        if isinstance(value, cls):
+            return value
+        return _validate_into(cls, value)
+
+    return check
+
+
+def dataclass_check(cls, from_attributes: bool = False):
+    """The check for a standard-library dataclass: a dict or an instance in, an instance out."""
+    plan: list[tuple[str, Any, dataclasses.Field]] = []
+
+    def compiled_plan():
+        if not plan:
+            hints = typing.get_type_hints(cls, include_extras=True)
+            for field in dataclasses.fields(cls):
+                if field.init:
+                    field_check = compile_check(hints[field.name], from_attributes=from_attributes)
+                    plan.append((field.name, field_check, field))
+        return plan
+
+    def check(value):
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, dict):
+            fail("dataclass_type", value, {"class_name": cls.__name__})
+        arguments = {}
+        errors = []
+        for name, field_check, field in compiled_plan():
+            if name not in value:
+                if field.default is dataclasses.MISSING and (
+                        field.default_factory is dataclasses.MISSING):
+                    errors.append(make_error("missing", value, loc=(name,)))
+                continue
+            try:
+                arguments[name] = field_check(value[name])
+            except Invalid as invalid:
+                for error in invalid.errors:
+                    error["loc"] = (name, *error["loc"])
+                errors.extend(invalid.errors)
+        if errors:
+            raise Invalid(errors)
+        return cls(**arguments)
+
+    return check

@@ -1,0 +1,401 @@
+"""Validation from type hints: an annotation compiled once into a chain of closures.
+
+`def read_item(item_id: int, tags: list[str] = Query([]))` is a promise about
+the data an endpoint receives. FastAPI keeps it by handing the annotation to
+pydantic on every request; this module walks the annotation ONCE, when the
+route is added, and returns a `Validator`: a plain function that converts and
+checks a value with no annotation inspection left to do. The walk (`_compile`)
+has one branch per kind of annotation:
+
+| annotation                   | compiled into                                            |
+|------------------------------|----------------------------------------------------------|
+| int, float, bool, str, bytes | a lax converter from miniasgi.coercion                   |
+| datetime, date, UUID, Decimal| a parser (RFC 3339, RFC 9562) from miniasgi.coercion     |
+| Annotated[T, constraints]    | T's check, then gt/ge/lt/le/multiple_of/lengths/pattern  |
+| Optional[T], Union[A, B]     | a "smart" union: the member the value already is wins,   |
+|                              | else the first that converts; errors tagged by member    |
+| Literal[...], Enum           | a lookup in a dict built at compile time                 |
+| list/set/tuple/dict[...]     | a loop over the items; every item's errors are kept      |
+| Model, dataclass             | a field plan (see miniasgi.models)                       |
+
+Errors are COLLECTED, not stopped at the first: a list reports every bad
+item, a model every bad field. Each error's `loc` is the path to the value,
+the caller's prefix first (`("body",)` -> `["body", "items", 0, "price"]`),
+and `type`/`msg`/`input`/`ctx` are what FastAPI (pydantic v2) answers with.
+
+Where this module deliberately differs from pydantic v2:
+
+| case                              | pydantic v2                      | here                      |
+|-----------------------------------|----------------------------------|---------------------------|
+| union of two models, dict input   | scores members by fields set     | first member that fits    |
+| `url` key in each error           | present (a docs link)            | absent (FastAPI drops it) |
+| decimal max_digits/decimal_places | supported                        | not supported             |
+| strict mode, custom validators    | supported                        | not supported (lax only)  |
+| error `loc`                       | tuple                            | list, as in JSON answers  |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union
+
+from miniasgi.coercion import (
+    SCALAR_CONVERTERS,
+    Invalid,
+    accept_any,
+    fail,
+    make_error,
+    to_none,
+)
+
+__all__ = [
+    "Constraints",
+    "ValidationError",
+    "Validator",
+    "compile_validator",
+    "is_body_type",
+    "is_sequence_type",
+    "missing_error",
+]
+
+Check = Callable[[Any], Any]  # value -> converted value, or raises Invalid (relative loc)
+Validator = Callable[..., Any]  # (value, loc=()) -> converted value, or raises ValidationError
+
+
+class ValidationError(Exception):
+    """The value did not fit the annotation; `errors` lists every problem found.
+
+    Each error is a dict as FastAPI answers it inside `{"detail": [...]}`:
+    `{"type": "int_parsing", "loc": ["query", "limit"], "msg": "...", "input": "ten"}`
+    plus `"ctx"` for errors that have parameters (`{"gt": 0}`).
+    """
+
+    def __init__(self, errors: list[dict]):
+        self.errors = errors
+        super().__init__(errors)
+
+    def __str__(self) -> str:
+        count = len(self.errors)
+        lines = [f"{count} validation error{'s' if count != 1 else ''}"]
+        for error in self.errors:
+            where = ".".join(str(part) for part in error["loc"]) or "(value)"
+            lines.append(f"  {where}: {error['msg']} [type={error['type']}, "
+                         f"input={error['input']!r}]")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Limits on a value beyond its type, as `Field(gt=0, max_length=50)` declares them."""
+
+    gt: Any = None
+    ge: Any = None
+    lt: Any = None
+    le: Any = None
+    multiple_of: Any = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+
+    def merged_with(self, other: Constraints | None) -> Constraints:
+        """These constraints with `other`'s set values taking precedence."""
+        if other is None:
+            return self
+        changes = {
+            field.name: getattr(other, field.name)
+            for field in dataclasses.fields(other)
+            if getattr(other, field.name) is not None
+        }
+        return dataclasses.replace(self, **changes)
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, field.name) is None for field in dataclasses.fields(self))
+
+
+def missing_error(loc: tuple) -> dict:
+    """The error for a required value that was not sent (a query parameter, a header...)."""
+    return make_error("missing", None, loc=list(loc))
+
+
+def compile_validator(annotation, constraints: Constraints | None = None) -> Validator:
+    """Compile `annotation` once into a function `validator(value, loc=()) -> value`.
+
+    The validator converts in lax mode ("5" -> 5) and raises ValidationError
+    listing every error, each `loc` being `loc` + the path inside the value.
+    Raises TypeError now, at compile time, for an annotation it cannot check.
+    """
+    check = compile_check(annotation, constraints)
+
+    def validator(value, loc: tuple = ()):
+        try:
+            return check(value)
+        except Invalid as invalid:
+            raise ValidationError(_located(invalid.errors, loc)) from None
+
+    validator.check = check
+    return validator
+
+
+def _located(errors: list[dict], loc: tuple) -> list[dict]:
+    for error in errors:
+        error["loc"] = [*loc, *error["loc"]]
+    return errors
+
+
+def is_body_type(annotation) -> bool:
+    """True for what FastAPI reads from the body: a Model, a dataclass, or a dict/list of them."""
+    annotation, _ = unwrap_annotated(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return any(is_body_type(member) for member in typing.get_args(annotation)
+                   if member is not type(None))
+    if origin in (list, set, frozenset, tuple, dict):
+        return any(is_body_type(argument) for argument in typing.get_args(annotation)
+                   if argument is not Ellipsis)
+    return _is_model(annotation) or (
+        isinstance(annotation, type) and dataclasses.is_dataclass(annotation)
+    )
+
+
+def is_sequence_type(annotation) -> bool:
+    """True for list[...], set[...], tuple[...] (a query parameter that may repeat)."""
+    annotation, _ = unwrap_annotated(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        members = [member for member in typing.get_args(annotation) if member is not type(None)]
+        return len(members) == 1 and is_sequence_type(members[0])
+    return annotation in (list, set, frozenset, tuple) or origin in (list, set, frozenset, tuple)
+
+
+# ---- the compiler ------------------------------------------------------------------------
+
+
+def unwrap_annotated(annotation) -> tuple[Any, Constraints | None]:
+    """Split Annotated[T, ...] into T and the constraints found in its metadata."""
+    found = None
+    while typing.get_origin(annotation) is Annotated:
+        base, *metadata = typing.get_args(annotation)
+        for item in metadata:
+            item_constraints = item if isinstance(item, Constraints) else getattr(
+                item, "constraints", None)
+            if isinstance(item_constraints, Constraints):
+                found = item_constraints.merged_with(found)
+        annotation = base
+    return annotation, found
+
+
+def _is_model(annotation) -> bool:
+    return isinstance(annotation, type) and hasattr(annotation, "__model_fields__")
+
+
+def compile_check(annotation, constraints: Constraints | None = None, *,
+                  from_attributes: bool = False) -> Check:
+    """The raw check for `annotation`: value -> converted value, or raises Invalid.
+
+    from_attributes=True reads models from any object's attributes (response models).
+    """
+    annotation, inner_constraints = unwrap_annotated(annotation)
+    if inner_constraints is not None:
+        constraints = inner_constraints.merged_with(constraints)
+    if constraints is not None and constraints.is_empty():
+        constraints = None
+    check = _compile_type(annotation, constraints, from_attributes)
+    if constraints is not None:
+        check = _with_constraints(check, annotation, constraints)
+    return check
+
+
+def _compile_type(annotation, constraints: Constraints | None, from_attributes: bool) -> Check:
+    from miniasgi import models  # models imports this module; resolved here at compile time
+
+    origin = typing.get_origin(annotation)
+    if annotation is Any or annotation is object:
+        return accept_any
+    if annotation is None or annotation is type(None):
+        return to_none
+    if origin in (Union, types.UnionType):
+        return _compile_union(typing.get_args(annotation), from_attributes)
+    if origin is Literal:
+        return _compile_literal(typing.get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return _compile_enum(annotation)
+    if annotation in SCALAR_CONVERTERS:
+        return SCALAR_CONVERTERS[annotation][0]
+    if _is_model(annotation):
+        return models.model_check(annotation, from_attributes)
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+        return models.dataclass_check(annotation, from_attributes)
+    if annotation in (list, set, frozenset, tuple, dict) or origin in (
+        list, set, frozenset, tuple, dict
+    ):
+        from miniasgi import containers
+
+        return containers.compile_container(annotation, constraints, from_attributes)
+    raise TypeError(
+        f"cannot validate values of type {annotation!r}: use str, int, float, bool, "
+        f"datetime, date, UUID, Decimal, an Enum, a Literal, list/set/tuple/dict, a Model "
+        f"or a dataclass (or typing.Any to accept anything)"
+    )
+
+
+def _compile_union(members: tuple, from_attributes: bool) -> Check:
+    nullable = type(None) in members
+    members = tuple(member for member in members if member is not type(None))
+    if len(members) == 1:
+        inner = compile_check(members[0], from_attributes=from_attributes)
+        return _nullable(inner) if nullable else inner
+    from miniasgi.unions import compile_smart_union
+
+    check = compile_smart_union(members, from_attributes)
+    return _nullable(check) if nullable else check
+
+
+def _nullable(check: Check) -> Check:
+    def nullable_check(value):
+        if value is None:
+            return None
+        return check(value)
+
+    return nullable_check
+
+
+def _expected_phrase(values: list) -> str:
+    """"'a'", "'a' or 'b'", "'a', 'b' or 'c'": how pydantic lists allowed values."""
+    written = [repr(value) for value in values]
+    if len(written) == 1:
+        return written[0]
+    return ", ".join(written[:-1]) + " or " + written[-1]
+
+
+def _compile_literal(allowed: tuple) -> Check:
+    # Keyed by (type, value) so that Literal[1] refuses True and 1.0, as pydantic does.
+    lookup = {(type(value), value): value for value in allowed}
+    context = {"expected": _expected_phrase(list(allowed))}
+
+    def literal_check(value):
+        try:
+            return lookup[(type(value), value)]
+        except (KeyError, TypeError):
+            fail("literal_error", value, dict(context))
+
+    return literal_check
+
+
+def _compile_enum(enum_class: type[enum.Enum]) -> Check:
+    members = list(enum_class)
+    by_value = {(type(member.value), member.value): member for member in members}
+    integer_valued = all(type(member.value) is int for member in members)
+    context = {"expected": _expected_phrase([member.value for member in members])}
+
+    def enum_check(value):
+        if type(value) is enum_class:
+            return value
+        member = by_value.get((type(value), value)) if value.__hash__ else None
+        if member is None and integer_valued and type(value) in (str, float):
+            try:
+                member = by_value.get((int, int(value)))
+            except ValueError:
+                member = None
+        if member is None:
+            fail("enum", value, dict(context))
+        return member
+
+    return enum_check
+
+
+# ---- constraints -------------------------------------------------------------------------
+
+SIZED_NAMES = {list: "List", set: "Set", frozenset: "Set", tuple: "Tuple", dict: "Dictionary"}
+
+
+def _with_constraints(check: Check, annotation, constraints: Constraints) -> Check:
+    """Wrap `check` with the constraint checks, in pydantic's order (the first failure wins)."""
+    origin = typing.get_origin(annotation) or annotation
+    if origin in SIZED_NAMES:
+        return check  # containers apply their own length limits (see miniasgi.containers)
+    steps = []
+    if constraints.min_length is not None:
+        steps.append(_min_length_step(constraints.min_length))
+    if constraints.max_length is not None:
+        steps.append(_max_length_step(constraints.max_length))
+    if constraints.pattern is not None:
+        steps.append(_pattern_step(constraints.pattern))
+    if constraints.multiple_of is not None:
+        steps.append(_multiple_of_step(constraints.multiple_of))
+    for name, kind, holds in (
+        ("le", "less_than_equal", lambda value, bound: value <= bound),
+        ("lt", "less_than", lambda value, bound: value < bound),
+        ("ge", "greater_than_equal", lambda value, bound: value >= bound),
+        ("gt", "greater_than", lambda value, bound: value > bound),
+    ):
+        bound = getattr(constraints, name)
+        if bound is not None:
+            steps.append(_bound_step(name, kind, bound, holds))
+
+    def constrained_check(value):
+        converted = check(value)
+        for step in steps:
+            step(converted, value)
+        return converted
+
+    return constrained_check
+
+
+def _min_length_step(limit: int):
+    def step(converted, original):
+        if len(converted) < limit:
+            fail("string_too_short", original, {"min_length": limit})
+
+    return step
+
+
+def _max_length_step(limit: int):
+    def step(converted, original):
+        if len(converted) > limit:
+            fail("string_too_long", original, {"max_length": limit})
+
+    return step
+
+
+def _pattern_step(pattern: str):
+    try:
+        compiled = re.compile(pattern)
+    except re.error as problem:
+        raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {problem}")\
+            from None
+
+    def step(converted, original):
+        if compiled.search(converted) is None:  # search, not match: pydantic's semantics
+            fail("string_pattern_mismatch", original, {"pattern": pattern})
+
+    return step
+
+
+def _multiple_of_step(multiple_of):
+    def step(converted, original):
+        if type(converted) is int and type(multiple_of) is int:
+            fits = converted % multiple_of == 0
+        else:
+            # Floats are inexact (0.3 % 0.1 != 0): accept a remainder within a tolerance
+            # of either end, as pydantic-core does.
+            remainder = converted % multiple_of
+            tolerance = abs(multiple_of) / 1e9
+            fits = abs(remainder) <= tolerance or abs(remainder - multiple_of) <= tolerance
+        if not fits:
+            fail("multiple_of", original, {"multiple_of": multiple_of})
+
+    return step
+
+
+def _bound_step(name: str, kind: str, bound, holds):
+    def step(converted, original):
+        if not holds(converted, bound):
+            fail(kind, original, {name: bound})
+
+    return step
