@@ -1,0 +1,329 @@
+"""The unit of work: what a session remembers, and what flush() must write. Pure.
+
+A session collects changes in Python and writes them in one go (Fowler's
+"Unit of Work" pattern, which SQLAlchemy's Session also follows):
+
+- `add(obj)` of a new instance puts it in `new`; of a loaded one, does nothing
+  more (it is already tracked);
+- setting `obj.field = x` on a tracked instance records "field" in the
+  instance's modified set (miniorm.model's `__setattr__`);
+- `delete(obj)` puts it in `deleted`.
+
+`plan_flush()` turns that into `FlushStep`s, in an order the foreign keys
+accept: INSERTs in the order the objects were added, then UPDATEs of modified
+columns, then DELETEs in reverse order of their call. Consecutive new objects of
+one model become a single batched step (psycopg pipelines it into one round
+trip), with `RETURNING` bringing back generated keys. Each step carries the
+function that records its outcome (a generated key lands on its instance).
+
+The **identity map** (`identity`) keeps one instance per (model, primary key)
+inside a session: loading a row that is already there returns the same object,
+so two queries never hand out two diverging copies of one row.
+
+`SessionState` does no I/O: the blocking Session and the AsyncSession each run
+its steps through their own connection. That is the sans-I/O core of the
+sessions, as the compiler is the core of the queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .compiler import compile
+from .dialects import Dialect
+from .errors import MultipleResultsFound, NoResultFound
+from .expressions import Parameter
+from .query import Select, is_model
+
+_new_object = object.__new__
+
+
+class FlushStep:
+    """One statement (run once per parameter row) and what to do with its result."""
+
+    __slots__ = ("sql", "params_list", "returning", "record")
+
+    def __init__(self, sql: str, params_list: list[list[Any]], returning: bool,
+                 record: Callable[[list[tuple]], None]) -> None:
+        self.sql, self.params_list, self.returning, self.record = sql, params_list, returning, record
+
+
+class ModelPlan:
+    """Per (model, dialect) facts computed once: SQL for get/insert and the row loader."""
+
+    def __init__(self, model: Any, dialect: Dialect) -> None:
+        table = model.__table__
+        self.model = model
+        self.key = table.primary_key
+        self.names = table.column_names
+        self.key_position = self.names.index(self.key.name)
+        self.converters = dialect.loader_converters(list(table.columns.values()))
+        marker = Parameter(None, self.key)
+        self.get_sql, _ = compile(
+            Select((model,)).where(self.key.__eq__(marker)), dialect
+        )
+        self.dumpers = [(name, column) for name, column in table.columns.items()
+                        if dialect.dumpers.get(column.kind) is not None]
+        self.insert_sql: dict[tuple[str, ...], str] = {}
+
+    def insert_sql_for(self, names: tuple[str, ...], dialect: Dialect) -> str:
+        sql = self.insert_sql.get(names)
+        if sql is None:
+            from .query import insert
+
+            query = insert(self.model).values({name: None for name in names})
+            query = query.returning(self.key)
+            sql = compile(query, dialect)[0]
+            self.insert_sql[names] = sql
+        return sql
+
+    def load(self, rows: list[tuple], identity: dict) -> list[Any]:
+        """Instances for `rows` (in the model's column order), through the identity map."""
+        model, names, key_position, converters = self.model, self.names, self.key_position, \
+            self.converters
+        instances = []
+        append = instances.append
+        for row in rows:
+            found = identity.get((model, row[key_position]))
+            if found is not None:
+                append(found)
+                continue
+            if converters:
+                row = list(row)
+                for position, convert in converters:
+                    if row[position] is not None:
+                        row[position] = convert(row[position])
+            instance = _new_object(model)
+            instance.__dict__ = dict(zip(names, row, strict=True))
+            identity[(model, row[key_position])] = instance
+            append(instance)
+        return instances
+
+
+class SessionState:
+    """Identity map, pending inserts and deletes; plans flushes. No connection."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.identity: dict[tuple[type, Any], Any] = {}
+        self.new: dict[int, Any] = {}  # id(instance) -> instance, in the order added
+        self.deleted: dict[int, Any] = {}
+        self.inserted_log: list[Any] = []  # for undoing inserts on a savepoint rollback
+        self.plans: dict[type, ModelPlan] = {}
+
+    def plan(self, model: Any) -> ModelPlan:
+        plan = self.plans.get(model)
+        if plan is None:
+            plan = self.plans[model] = ModelPlan(model, self.dialect)
+        return plan
+
+    def add(self, instance: Any) -> None:
+        if not hasattr(type(instance), "__table__"):
+            from .errors import SessionError
+
+            raise SessionError(f"add() takes model instances, got {instance!r}")
+        if getattr(instance, "_orm_new", False):
+            self.new[id(instance)] = instance
+        else:
+            key = instance.__dict__[type(instance).__table__.primary_key.name]
+            self.identity[(type(instance), key)] = instance
+
+    def delete(self, instance: Any) -> None:
+        if self.new.pop(id(instance), None) is None:
+            self.deleted[id(instance)] = instance
+
+    def has_changes(self) -> bool:
+        if self.new or self.deleted:
+            return True
+        return any(getattr(instance, "_orm_modified", None) for instance in self.identity.values())
+
+    # -- planning a flush -------------------------------------------------
+    def plan_flush(self) -> list[FlushStep]:
+        steps = self._insert_steps()
+        steps += self._update_steps()
+        steps += self._delete_steps()
+        return steps
+
+    def _insert_steps(self) -> list[FlushStep]:
+        steps: list[FlushStep] = []
+        batch: list[Any] = []
+        batch_signature: tuple | None = None
+        for instance in self.new.values():
+            signature = (type(instance), self._insert_names(instance))
+            if batch and signature != batch_signature:
+                steps.append(self._insert_step(batch, batch_signature))
+                batch = []
+            batch.append(instance)
+            batch_signature = signature
+        if batch:
+            steps.append(self._insert_step(batch, batch_signature))
+        self.new = {}
+        return steps
+
+    def _insert_names(self, instance: Any) -> tuple[str, ...]:
+        table = type(instance).__table__
+        state = instance.__dict__
+        key = table.primary_key
+        return tuple(name for name in table.column_names
+                     if not (name == key.name and key.autoincrement and state.get(name) is None))
+
+    def _insert_step(self, batch: list[Any], signature: Any) -> FlushStep:
+        model, names = signature
+        plan = self.plan(model)
+        dialect = self.dialect
+        columns = model.__table__.columns
+        dumped = {name for name, _ in plan.dumpers}
+        params_list = []
+        for instance in batch:
+            state = instance.__dict__
+            params_list.append([
+                dialect.to_database(columns[name], state.get(name)) if name in dumped
+                else state.get(name)
+                for name in names
+            ])
+        key_name = plan.key.name
+
+        def record(rows: list[tuple]) -> None:
+            for instance, row in zip(batch, rows, strict=True):
+                object.__setattr__(instance, "_orm_new", False)
+                object.__setattr__(instance, "_orm_modified", None)
+                instance.__dict__[key_name] = row[0]
+                self.identity[(model, row[0])] = instance
+                self.inserted_log.append(instance)
+
+        return FlushStep(plan.insert_sql_for(names, dialect), params_list, True, record)
+
+    def _update_steps(self) -> list[FlushStep]:
+        steps = []
+        for instance in list(self.identity.values()):
+            modified = getattr(instance, "_orm_modified", None)
+            if not modified or id(instance) in self.deleted:
+                continue
+            from .query import update
+
+            table = type(instance).__table__
+            key = table.primary_key
+            values = {name: instance.__dict__.get(name) for name in table.column_names
+                      if name in modified}
+            query = update(type(instance)).values(values).where(
+                key == instance.__dict__[key.name])
+            sql, params = compile(query, self.dialect)
+            steps.append(FlushStep(sql, [params], False, _clear_modified(instance)))
+        return steps
+
+    def _delete_steps(self) -> list[FlushStep]:
+        from .query import delete
+
+        steps = []
+        for instance in reversed(list(self.deleted.values())):
+            model = type(instance)
+            key = model.__table__.primary_key
+            key_value = instance.__dict__.get(key.name)
+            sql, params = compile(delete(model).where(key == key_value), self.dialect)
+
+            def record(rows: list[tuple], model=model, key_value=key_value) -> None:
+                self.identity.pop((model, key_value), None)
+
+            steps.append(FlushStep(sql, [params], False, record))
+        self.deleted = {}
+        return steps
+
+    # -- transaction outcomes ---------------------------------------------
+    def forget_everything(self) -> None:
+        """After a rollback nothing the session knew is sure; start clean."""
+        self.identity.clear()
+        self.new.clear()
+        self.deleted.clear()
+        self.inserted_log.clear()
+
+    def undo_inserts_since(self, mark: int) -> None:
+        """A savepoint rolled back: rows inserted after it do not exist any more."""
+        for instance in self.inserted_log[mark:]:
+            key = instance.__dict__.get(type(instance).__table__.primary_key.name)
+            self.identity.pop((type(instance), key), None)
+        del self.inserted_log[mark:]
+
+
+def _clear_modified(instance: Any) -> Callable[[list[tuple]], None]:
+    def record(rows: list[tuple]) -> None:
+        object.__setattr__(instance, "_orm_modified", None)
+    return record
+
+
+class Result:
+    """The rows of one statement. Iterate it, or ask for `.all()`, `.first()`, `.one()`..."""
+
+    __slots__ = ("rows", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int = -1) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def all(self) -> list[Any]:
+        return list(self.rows)
+
+    def first(self) -> Any:
+        """The first row, or None when there is none."""
+        return self.rows[0] if self.rows else None
+
+    def one(self) -> Any:
+        """Exactly one row, else NoResultFound / MultipleResultsFound."""
+        if not self.rows:
+            raise NoResultFound("expected exactly one row, the query returned none")
+        if len(self.rows) > 1:
+            raise MultipleResultsFound(
+                f"expected exactly one row, the query returned {len(self.rows)}: "
+                "add a where() that singles one out, or use .first()"
+            )
+        return self.rows[0]
+
+    def one_or_none(self) -> Any:
+        return None if not self.rows else self.one()
+
+    def scalar(self) -> Any:
+        """The first column of the first row (or the first instance), None if no row."""
+        if not self.rows:
+            return None
+        first = self.rows[0]
+        return first[0] if isinstance(first, tuple) else first
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def shape_rows(query: Select, rows: list[tuple], state: SessionState) -> list[Any]:
+    """Turn raw rows into what `select(...)` promises (instances, values or tuples)."""
+    elements = query.elements
+    if len(elements) == 1:
+        element = elements[0]
+        if is_model(element):
+            return state.plan(element).load(rows, state.identity)
+        return _convert_column(element, [row[0] for row in rows], state.dialect)
+    # Several elements: slice each row into its parts.
+    parts: list[list[Any]] = []
+    position = 0
+    for element in elements:
+        if is_model(element):
+            width = len(element.__table__.columns)
+            part = state.plan(element).load([row[position:position + width] for row in rows],
+                                            state.identity)
+        else:
+            width = 1
+            part = _convert_column(element, [row[position] for row in rows], state.dialect)
+        parts.append(part)
+        position += width
+    return list(zip(*parts, strict=True)) if parts else []
+
+
+def _convert_column(element: Any, values: list[Any], dialect: Dialect) -> list[Any]:
+    from .fields import Column
+
+    if isinstance(element, Column):
+        convert = dialect.loader_for(element)
+        if convert is not None:
+            return [None if value is None else convert(value) for value in values]
+    return values
