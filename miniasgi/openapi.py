@@ -251,7 +251,28 @@ def build_openapi(
         components["securitySchemes"] = security_schemes
     if components:
         document["components"] = components
-    return document
+    return _without_nulls(document)
+
+
+# Values here are data, not document structure: a default of {"a": None} keeps its None.
+DATA_KEYWORDS = frozenset({"default", "examples", "example", "const", "enum"})
+
+
+def _without_nulls(value: Any) -> Any:
+    """Drop every key whose value is None, as FastAPI's document does.
+
+    FastAPI passes its document through its own OpenAPI models and writes them with
+    exclude_none, so `note: str | None = None` shows no "default": null there.
+    """
+    if isinstance(value, dict):
+        return {
+            key: item if key in DATA_KEYWORDS else _without_nulls(item)
+            for key, item in value.items()
+            if item is not None
+        }
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
 
 
 def _check_operation(operation: OperationInfo, security_schemes: dict[str, dict]) -> None:

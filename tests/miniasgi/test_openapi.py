@@ -1,0 +1,659 @@
+"""Specification of miniasgi.openapi: the OpenAPI 3.1.0 document, in FastAPI's shape.
+
+FastAPI is the oracle. Each test declares the same small API twice: once as a
+FastAPI app (pydantic models, decorators) and once as the OperationInfo list that
+miniasgi's App builds from its routes (miniasgi Models). The two documents must
+be equal as JSON. Every document built here is also checked against the OpenAPI
+3.1 schema with openapi-spec-validator.
+
+Sections follow the OpenAPI 3.1.0 specification: §4.8.1 the OpenAPI Object,
+§4.8.10 Operation, §4.8.12 Parameter, §4.8.13 Request Body, §4.8.16-17
+Responses, §4.8.27/§4.8.30 Security Scheme and Requirement.
+
+This module does not use `from __future__ import annotations`: FastAPI reads
+the oracle apps' annotations at run time.
+"""
+
+import enum
+import json
+import warnings
+from typing import Annotated
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openapi_spec_validator import validate
+
+from miniasgi.openapi import (
+    OperationInfo,
+    ParameterInfo,
+    RequestBodyInfo,
+    build_openapi,
+    operation_id_from,
+    summary_from_name,
+    title_from_name,
+)
+
+# The OAuth2/bearer/API-key schemes as FastAPI's security classes describe them.
+OAUTH2_SCHEME = {
+    "type": "oauth2",
+    "flows": {"password": {"scopes": {"read": "Read things"}, "tokenUrl": "token"}},
+}
+BEARER_SCHEME = {"type": "http", "scheme": "bearer"}
+API_KEY_SCHEME = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+
+
+def operation(function_name: str, path: str, method: str, **details) -> OperationInfo:
+    """An OperationInfo as the App derives it from a decorated function."""
+    details.setdefault("summary", summary_from_name(function_name))
+    return OperationInfo(
+        path=path,
+        method=method,
+        operation_id=operation_id_from(function_name, path, method),
+        **details,
+    )
+
+
+def build(operations, **options) -> dict:
+    options = {"title": "FastAPI", "version": "0.1.0"} | options
+    document = build_openapi(operations=operations, **options)
+    validate(document)  # the OpenAPI 3.1 meta-schema: every document must pass
+    json.dumps(document)  # and it must be JSON as it is
+    return document
+
+
+def fastapi_document(app) -> dict:
+    return json.loads(json.dumps(app.openapi()))
+
+
+def assert_same_document(ours: dict, theirs: dict):
+    # Compare path by path first: a failure then names the operation that differs.
+    assert sorted(ours["paths"]) == sorted(theirs["paths"])
+    for path in theirs["paths"]:
+        assert ours["paths"][path] == theirs["paths"][path], path
+    assert ours.get("components", {}).get("schemas") == theirs.get("components", {}).get(
+        "schemas"
+    )
+    assert ours == theirs
+
+
+# -- names derived from the endpoint (what the App passes in) -------------------------------
+
+
+def test_operation_id_summary_and_title_are_derived_as_fastapi_derives_them():
+    assert operation_id_from("read_item", "/items/{item_id}", "GET") == (
+        "read_item_items__item_id__get"
+    )
+    assert summary_from_name("read_item") == "Read Item"
+    assert title_from_name("item_id") == "Item Id"
+    assert title_from_name("x-token") == "X-Token"
+
+
+path_segments = st.lists(
+    st.from_regex(r"[a-z][a-z0-9_]{0,8}|\{[a-z][a-z_]{0,6}\}", fullmatch=True),
+    min_size=0,
+    max_size=4,
+    unique=True,  # Starlette refuses a path naming one parameter twice
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True),
+    segments=path_segments,
+    method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+)
+def test_operation_ids_and_summaries_match_fastapi_for_any_route(name, segments, method):
+    from fastapi.routing import APIRoute
+    from fastapi.utils import generate_unique_id
+
+    def endpoint():
+        pass
+
+    endpoint.__name__ = name
+    path = "/" + "/".join(segments)
+    route = APIRoute(path, endpoint, methods=[method])
+    assert operation_id_from(name, path, method) == generate_unique_id(route)
+    assert summary_from_name(name) == route.name.replace("_", " ").title()
+
+
+# -- §4.8.1 the OpenAPI Object and §4.8.2 Info ---------------------------------------------
+
+
+def test_an_app_without_routes_is_a_valid_document_with_no_components():
+    from fastapi import FastAPI
+
+    theirs = fastapi_document(FastAPI(title="Empty", version="9", description="Nothing yet"))
+    ours = build([], title="Empty", version="9", description="Nothing yet")
+    assert ours == theirs == {
+        "openapi": "3.1.0",
+        "info": {"title": "Empty", "description": "Nothing yet", "version": "9"},
+        "paths": {},
+    }
+
+
+def test_servers_are_written_when_given():
+    document = build([], servers=[{"url": "https://api.example.com", "description": "prod"}])
+    assert document["servers"] == [{"url": "https://api.example.com", "description": "prod"}]
+
+
+# -- §4.8.10 Operation and §4.8.16 Responses, routes without inputs --------------------------
+
+
+def test_operations_without_inputs_match_fastapi():
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+    app = FastAPI()
+
+    @app.get("/")
+    def root():
+        """Say hello."""
+
+    @app.delete("/things", status_code=204, tags=["things", "admin"], deprecated=True)
+    def drop_things():
+        pass
+
+    @app.get("/page", response_class=HTMLResponse, summary="The page")
+    def page():
+        pass
+
+    @app.get("/text", response_class=PlainTextResponse)
+    def text():
+        pass
+
+    @app.get("/raw", response_class=Response)
+    def raw():
+        pass
+
+    @app.get("/hidden", include_in_schema=False)
+    def hidden():
+        pass
+
+    @app.post("/moved", status_code=304)
+    def moved():
+        pass
+
+    ours = build(
+        [
+            operation("root", "/", "GET", description="Say hello."),
+            operation(
+                "drop_things", "/things", "DELETE", status_code=204, tags=["things", "admin"],
+                deprecated=True,
+            ),
+            operation("page", "/page", "GET", summary="The page",
+                      response_class_media_type="text/html"),
+            operation("text", "/text", "GET", response_class_media_type="text/plain"),
+            operation("raw", "/raw", "GET", response_class_media_type=None),
+            operation("hidden", "/hidden", "GET", include_in_schema=False),
+            operation("moved", "/moved", "POST", status_code=304),
+        ]
+    )  # fmt: skip
+    assert_same_document(ours, fastapi_document(app))
+    assert "/hidden" not in ours["paths"]
+    assert "422" not in json.dumps(ours), "no inputs, so no validation error response"
+
+
+def test_extra_responses_get_descriptions_and_merge_with_the_success_response():
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get(
+        "/e",
+        responses={
+            404: {"description": "Item not found"},
+            418: {"description": "teapot", "content": {"image/png": {}}},
+            "5XX": {},
+            400: {},
+            "default": {},
+            299: {},
+        },
+    )
+    def extras():
+        pass
+
+    @app.post(
+        "/made",
+        status_code=201,
+        responses={201: {"description": "Made", "headers": {"X-Id": {"schema": {"type": "string"}}}}},
+    )
+    def make():
+        pass
+
+    ours = build(
+        [
+            operation(
+                "extras", "/e", "GET",
+                responses={
+                    404: {"description": "Item not found"},
+                    418: {"description": "teapot", "content": {"image/png": {}}},
+                    "5XX": {},
+                    400: {},
+                    "default": {},
+                    299: {},
+                },
+            ),
+            operation(
+                "make", "/made", "POST", status_code=201,
+                responses={
+                    201: {"description": "Made", "headers": {"X-Id": {"schema": {"type": "string"}}}}
+                },
+            ),
+        ]
+    )  # fmt: skip
+    assert_same_document(ours, fastapi_document(app))
+    responses = ours["paths"]["/e"]["get"]["responses"]
+    assert responses["400"]["description"] == "Bad Request"
+    assert responses["5XX"]["description"] == "Server Error"
+    assert responses["default"]["description"] == "Default Response"
+    assert responses["299"]["description"] == "Additional Response"
+
+
+# -- §4.8.27 Security Schemes and §4.8.30 Security Requirements ------------------------------
+
+
+def test_security_requirements_and_schemes_match_fastapi():
+    from fastapi import Depends, FastAPI, Security
+    from fastapi.security import APIKeyHeader, HTTPBearer, OAuth2PasswordBearer
+
+    app = FastAPI()
+    oauth2 = OAuth2PasswordBearer(tokenUrl="token", scopes={"read": "Read things"})
+    bearer = HTTPBearer()
+    api_key = APIKeyHeader(name="X-API-Key")
+
+    @app.get("/me", dependencies=[Depends(bearer)])
+    def me():
+        pass
+
+    @app.get("/secret", dependencies=[Security(oauth2, scopes=["read"]), Depends(api_key)])
+    def secret():
+        pass
+
+    ours = build(
+        [
+            operation("me", "/me", "GET", security=[{"HTTPBearer": []}]),
+            operation(
+                "secret", "/secret", "GET",
+                security=[{"OAuth2PasswordBearer": ["read"]}, {"APIKeyHeader": []}],
+            ),
+        ],
+        security_schemes={
+            "OAuth2PasswordBearer": OAUTH2_SCHEME,
+            "HTTPBearer": BEARER_SCHEME,
+            "APIKeyHeader": API_KEY_SCHEME,
+        },
+    )  # fmt: skip
+    assert_same_document(ours, fastapi_document(app))
+
+
+# -- bad input: a clear error naming the route and the fix ----------------------------------
+
+
+def test_an_unknown_parameter_location_is_refused_with_the_valid_ones():
+    bad = operation("f", "/f", "GET", parameters=[ParameterInfo("q", "body", str)])
+    with pytest.raises(ValueError, match=r"GET /f: parameter 'q' has location 'body': use one of"):
+        build_openapi(title="t", version="1", operations=[bad])
+
+
+def test_a_path_parameter_missing_from_the_template_is_refused():
+    bad = operation("f", "/items", "GET", parameters=[ParameterInfo("item_id", "path", int)])
+    with pytest.raises(ValueError, match=r"path parameter 'item_id' does not appear in the path"):
+        build_openapi(title="t", version="1", operations=[bad])
+
+
+def test_a_security_requirement_naming_an_unknown_scheme_is_refused():
+    bad = operation("f", "/f", "GET", security=[{"OAuth2": []}])
+    message = r"names scheme 'OAuth2', which is not in components.securitySchemes \(known: Key\)"
+    with pytest.raises(ValueError, match=message):
+        build_openapi(
+            title="t", version="1", operations=[bad], security_schemes={"Key": API_KEY_SCHEME}
+        )
+
+
+def test_an_extra_response_that_is_not_a_dict_is_refused():
+    bad = operation("f", "/f", "GET", responses={404: "Not found"})
+    with pytest.raises(ValueError, match=r"responses\['404'\] is 'Not found': give a dict"):
+        build_openapi(title="t", version="1", operations=[bad])
+
+
+def test_duplicate_operation_ids_are_reported():
+    same = [operation("f", "/f", "GET"), OperationInfo("/g", "GET", operation_id="f_f_get")]
+    with pytest.warns(UserWarning, match=r"duplicate operationId 'f_f_get' \(GET /g\)"):
+        build_openapi(title="t", version="1", operations=same)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build_openapi(title="t", version="1", operations=[operation("f", "/f", "GET")])
+
+
+# -- §4.8.12 Parameters, §4.8.13 Request Bodies, components.schemas: a whole shop --------------
+#
+# The FastAPI tutorial's shapes: path/query/header/cookie parameters with constraints,
+# a model body, form and multipart bodies, embedded Body() fields, response models.
+
+
+def fastapi_shop():
+    from fastapi import Body, Cookie, Depends, FastAPI, File, Form, Header, Query
+    from fastapi.security import APIKeyHeader, HTTPBearer, OAuth2PasswordBearer
+    from pydantic import BaseModel, Field
+
+    app = FastAPI(title="Shop", version="1.2.3", description="A shop")
+    oauth2 = OAuth2PasswordBearer(tokenUrl="token", scopes={"read": "Read things"})
+    bearer = HTTPBearer()
+    api_key = APIKeyHeader(name="X-API-Key")
+
+    class Tag(BaseModel):
+        name: str
+
+    class Item(BaseModel):
+        name: str = Field(min_length=1, description="the name")
+        price: float = Field(gt=0)
+        tags: list[Tag] = []
+        note: str | None = None
+
+    @app.get("/items/{item_id}", response_model=Item, tags=["items"])
+    def read_item(
+        item_id: int,
+        q: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+        x_token: Annotated[str | None, Header()] = None,
+        session: Annotated[str | None, Cookie()] = None,
+    ):
+        pass
+
+    @app.post("/items/", status_code=201, response_model=Item, tags=["items"],
+              summary="Make one", description="Creates.")  # fmt: skip
+    def create_item(item: Item):
+        pass
+
+    @app.delete("/items/{item_id}", deprecated=True, responses={404: {"description": "Not found"}})
+    def delete_item(item_id: int, token: str = Depends(oauth2)):
+        pass
+
+    @app.post("/token")
+    def login(username: Annotated[str, Form()], password: Annotated[str, Form()]):
+        pass
+
+    @app.post("/upload")
+    def upload(file: Annotated[bytes, File()], name: Annotated[str, Form()]):
+        pass
+
+    @app.get("/me", dependencies=[Depends(bearer)])
+    def me():
+        pass
+
+    @app.put("/embed/{x}")
+    def embed(x: str, a: Annotated[int, Body()], b: Annotated[str, Body()] = "z"):
+        pass
+
+    @app.get("/list")
+    def listing(ids: Annotated[list[int], Query()] = [], key: str = Depends(api_key)):  # noqa: B006
+        pass
+
+    return app
+
+
+def miniasgi_shop():
+    from miniasgi.models import Field, Model
+    from miniasgi.validation import Constraints
+
+    class Tag(Model):
+        name: str
+
+    class Item(Model):
+        name: str = Field(min_length=1, description="the name")
+        price: float = Field(gt=0)
+        tags: list[Tag] = []
+        note: str | None = None
+
+    item_id = ParameterInfo("item_id", "path", int)
+    form_text = (str, True, None, None)
+    return dict(
+        title="Shop",
+        version="1.2.3",
+        description="A shop",
+        security_schemes={
+            "OAuth2PasswordBearer": OAUTH2_SCHEME,
+            "HTTPBearer": BEARER_SCHEME,
+            "APIKeyHeader": API_KEY_SCHEME,
+        },
+        operations=[
+            operation(
+                "read_item", "/items/{item_id}", "GET", response_model=Item, tags=["items"],
+                parameters=[
+                    item_id,
+                    ParameterInfo("q", "query", str | None, required=False),
+                    ParameterInfo("limit", "query", int, required=False, default=10,
+                                  constraints=Constraints(ge=1, le=100)),
+                    ParameterInfo("x-token", "header", str | None, required=False),
+                    ParameterInfo("session", "cookie", str | None, required=False),
+                ],
+            ),
+            operation(
+                "create_item", "/items/", "POST", status_code=201, response_model=Item,
+                tags=["items"], summary="Make one", description="Creates.",
+                request_body=RequestBodyInfo(Item, title="Item"),
+            ),
+            operation(
+                "delete_item", "/items/{item_id}", "DELETE", deprecated=True,
+                responses={404: {"description": "Not found"}}, parameters=[item_id],
+                security=[{"OAuth2PasswordBearer": []}],
+            ),
+            operation(
+                "login", "/token", "POST",
+                request_body=RequestBodyInfo(
+                    None, media_type="application/x-www-form-urlencoded",
+                    fields={"username": form_text, "password": form_text},
+                    title="Body_login_token_post",
+                ),
+            ),
+            operation(
+                "upload", "/upload", "POST",
+                request_body=RequestBodyInfo(
+                    None, media_type="multipart/form-data",
+                    fields={"file": (bytes, True, None, None), "name": form_text},
+                    title="Body_upload_upload_post",
+                ),
+            ),
+            operation("me", "/me", "GET", security=[{"HTTPBearer": []}]),
+            operation(
+                "embed", "/embed/{x}", "PUT", parameters=[ParameterInfo("x", "path", str)],
+                request_body=RequestBodyInfo(
+                    None, fields={"a": (int, True, None, None), "b": (str, False, "z", None)},
+                    title="Body_embed_embed__x__put",
+                ),
+            ),
+            operation(
+                "listing", "/list", "GET", security=[{"APIKeyHeader": []}],
+                parameters=[ParameterInfo("ids", "query", list[int], required=False, default=[])],
+            ),
+        ],
+    )  # fmt: skip
+
+
+def test_the_shop_document_equals_fastapis():
+    ours = build(**miniasgi_shop())
+    assert_same_document(ours, fastapi_document(fastapi_shop()))
+
+
+def test_the_validation_error_schemas_are_added_once_when_some_route_takes_input():
+    schemas = build(**miniasgi_shop())["components"]["schemas"]
+    assert list(schemas) == sorted(schemas), "components are sorted by name, as FastAPI does"
+    assert schemas["ValidationError"]["required"] == ["loc", "msg", "type"]
+    delete = build(**miniasgi_shop())["paths"]["/items/{item_id}"]["delete"]
+    assert delete["responses"]["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/HTTPValidationError"
+    }
+
+
+def fastapi_details():
+    from fastapi import Body, FastAPI, File, Path, Query, UploadFile
+    from pydantic import BaseModel
+
+    app = FastAPI()
+
+    class Color(enum.StrEnum):
+        RED = "red"
+        BLUE = "blue"
+
+    class Item(BaseModel):
+        name: str
+
+    class Message(BaseModel):
+        message: str
+
+    @app.post("/scalar")
+    def scalar(n: Annotated[int, Body()]):
+        pass
+
+    @app.post("/optional")
+    def optional(item: Item | None = None):
+        pass
+
+    @app.get("/search", responses={404: {"model": Message}, 409: {"model": Message, "description": "Clash"}})
+    def search(
+        q: Annotated[str, Query(description="search text", deprecated=True, examples=["ab", "ac"],
+                                min_length=2, max_length=5, pattern="^a", alias="query-text")],
+        color: Color = Color.RED,
+        shade: Annotated[Color | None, Query(description="second color")] = None,
+        flag: bool = False,
+    ):  # fmt: skip
+        pass
+
+    @app.post("/files")
+    def files(
+        many: Annotated[list[UploadFile], File()],
+        one: UploadFile,
+        maybe: Annotated[UploadFile | None, File()] = None,
+    ):
+        pass
+
+    @app.get("/list", response_model=list[Item])
+    def listing():
+        pass
+
+    @app.post("/embedded")
+    def embedded(item: Annotated[Item, Body(embed=True)]):
+        pass
+
+    @app.get("/ratio/{p}")
+    def ratio(p: Annotated[float, Path(gt=0, title="Custom")]):
+        pass
+
+    @app.post("/both", status_code=201)
+    def both(item: Item, n: int):
+        pass
+
+    return app
+
+
+def miniasgi_details():
+    from miniasgi.models import Model
+    from miniasgi.validation import Constraints
+
+    class Color(enum.StrEnum):
+        RED = "red"
+        BLUE = "blue"
+
+    class Item(Model):
+        name: str
+
+    class Message(Model):
+        message: str
+
+    class UploadFile:  # what the App passes for an uploaded file parameter
+        pass
+
+    return dict(
+        title="FastAPI",
+        version="0.1.0",
+        operations=[
+            operation("scalar", "/scalar", "POST", request_body=RequestBodyInfo(int, title="N")),
+            operation(
+                "optional", "/optional", "POST",
+                request_body=RequestBodyInfo(Item | None, required=False, title="Item"),
+            ),
+            operation(
+                "search", "/search", "GET",
+                responses={404: {"model": Message}, 409: {"model": Message, "description": "Clash"}},
+                parameters=[
+                    ParameterInfo(
+                        "query-text", "query", str, description="search text", deprecated=True,
+                        examples=["ab", "ac"],
+                        constraints=Constraints(min_length=2, max_length=5, pattern="^a"),
+                    ),
+                    ParameterInfo("color", "query", Color, required=False, default=Color.RED),
+                    ParameterInfo("shade", "query", Color | None, required=False,
+                                  description="second color"),
+                    ParameterInfo("flag", "query", bool, required=False, default=False),
+                ],
+            ),
+            operation(
+                "files", "/files", "POST",
+                request_body=RequestBodyInfo(
+                    None, media_type="multipart/form-data", title="Body_files_files_post",
+                    fields={
+                        "many": (list[UploadFile], True, None, None),
+                        "one": (UploadFile, True, None, None),
+                        "maybe": (UploadFile | None, False, None, None),
+                    },
+                ),
+            ),
+            operation("listing", "/list", "GET", response_model=list[Item]),
+            operation(
+                "embedded", "/embedded", "POST",
+                request_body=RequestBodyInfo(
+                    None, fields={"item": (Item, True, None, None)}, title="Body_embedded_embedded_post"
+                ),
+            ),
+            operation(
+                "ratio", "/ratio/{p}", "GET",
+                parameters=[ParameterInfo("p", "path", float, constraints=Constraints(gt=0),
+                                          title="Custom")],
+            ),
+            operation(
+                "both", "/both", "POST", status_code=201,
+                parameters=[ParameterInfo("n", "query", int)],
+                request_body=RequestBodyInfo(Item, title="Item"),
+            ),
+        ],
+    )  # fmt: skip
+
+
+def test_parameter_details_bodies_files_and_response_models_equal_fastapis():
+    ours = build(**miniasgi_details())
+    assert_same_document(ours, fastapi_document(fastapi_details()))
+
+
+def test_an_optional_body_is_not_required_and_a_required_one_says_so():
+    paths = build(**miniasgi_details())["paths"]
+    assert "required" not in paths["/optional"]["post"]["requestBody"]
+    assert paths["/both"]["post"]["requestBody"]["required"] is True
+
+
+def test_uploaded_files_are_octet_stream_strings():
+    schemas = build(**miniasgi_details())["components"]["schemas"]
+    files = schemas["Body_files_files_post"]["properties"]
+    file_schema = {"type": "string", "contentMediaType": "application/octet-stream"}
+    assert files["one"] == file_schema | {"title": "One"}
+    assert files["many"]["items"] == file_schema
+    assert files["maybe"]["anyOf"] == [file_schema, {"type": "null"}]
+
+
+def test_a_path_parameter_is_always_required_even_if_declared_optional():
+    document = build(
+        [operation("f", "/f/{x}", "GET", parameters=[ParameterInfo("x", "path", str, False)])]
+    )
+    assert document["paths"]["/f/{x}"]["get"]["parameters"][0]["required"] is True
+
+
+def test_a_route_that_documents_its_own_4xx_gets_no_extra_422():
+    document = build(
+        [
+            operation("f", "/f", "GET", parameters=[ParameterInfo("q", "query", int)],
+                      responses={"4XX": {"description": "Client error"}}),
+        ]
+    )  # fmt: skip
+    responses = document["paths"]["/f"]["get"]["responses"]
+    assert set(responses) == {"200", "4XX"}
+    assert "HTTPValidationError" in document["components"]["schemas"]
