@@ -1,4 +1,57 @@
 """miniauth: JWT, passwords, OAuth2, OIDC and RBAC written from scratch.
 
 The token and password modules are pure: no I/O, no framework.
+
+    miniauth.errors     the exception tree (PyJWT's names)
+    miniauth.rsa        RSASSA-PKCS1-v1_5 from the integers up (RFC 8017)
+    miniauth.jwk        keys as JSON (RFC 7517/7518), base64url, PEM read by hand
+    miniauth.jwt        encode / decode / get_unverified_header (RFC 7519, RFC 7515)
+    miniauth.jwks       the key-set client: fetch, cache, rotate (the only module with I/O)
+    miniauth.passwords  scrypt password hashes (RFC 7914)
+
+The names most code needs are re-exported here, so ``import miniauth`` then
+``miniauth.decode(...)`` reads like PyJWT's ``jwt.decode(...)``.
 """
+
+from miniauth.errors import (
+    DecodeError,
+    ExpiredSignatureError,
+    ImmatureSignatureError,
+    InvalidAlgorithmError,
+    InvalidAudienceError,
+    InvalidIssuedAtError,
+    InvalidIssuerError,
+    InvalidKeyError,
+    InvalidSignatureError,
+    InvalidTokenError,
+    JWTError,
+    KeySetError,
+    KeySetFetchError,
+    MissingRequiredClaimError,
+)
+from miniauth.jwt import decode, decode_complete, encode, get_unverified_header
+from miniauth.passwords import hash_password, needs_rehash, verify_password
+
+__all__ = [
+    "DecodeError",
+    "ExpiredSignatureError",
+    "ImmatureSignatureError",
+    "InvalidAlgorithmError",
+    "InvalidAudienceError",
+    "InvalidIssuedAtError",
+    "InvalidIssuerError",
+    "InvalidKeyError",
+    "InvalidSignatureError",
+    "InvalidTokenError",
+    "JWTError",
+    "KeySetError",
+    "KeySetFetchError",
+    "MissingRequiredClaimError",
+    "decode",
+    "decode_complete",
+    "encode",
+    "get_unverified_header",
+    "hash_password",
+    "needs_rehash",
+    "verify_password",
+]

@@ -162,6 +162,10 @@ def _hmac_secret(key: Any, algorithm: Algorithm) -> bytes:
 
 def _rsa_key(key: Any, algorithm: Algorithm, *, for_signing: bool) -> RsaPublicKey | RsaPrivateKey:
     if isinstance(key, Mapping):
+        if key.get("kty") != "RSA":
+            raise InvalidKeyError(
+                f"{algorithm.name} needs an RSA key but got a JWK with kty {key.get('kty')!r}"
+            )
         _check_jwk_intent(key, algorithm)
         key = rsa_key_from_jwk(key)
     elif isinstance(key, (str, bytes)):
