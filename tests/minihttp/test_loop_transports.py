@@ -1,0 +1,591 @@
+"""Servers, connections and transports (asyncio docs: "Transports and Protocols",
+"Creating network servers", "Opening network connections"), run on asyncio's
+loop, uvloop and minihttp's EventLoop. Real sockets over 127.0.0.1 throughout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import struct
+
+import pytest
+
+import minihttp.loop
+from minihttp.loop import EventLoop
+from minihttp.transports import Server
+
+
+class RecordingProtocol(asyncio.Protocol):
+    """Records every callback; echoes data when `echo` is set."""
+
+    def __init__(self, echo: bool = False, keep_open_on_eof: bool = False) -> None:
+        self.echo = echo
+        self.keep_open_on_eof = keep_open_on_eof
+        self.events: list = []
+        self.received = bytearray()
+        self.transport = None
+        self.lost = asyncio.get_running_loop().create_future()
+        self.data_arrived = asyncio.Event()
+        self.paused = asyncio.Event()
+        self.resumed = asyncio.Event()
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.events.append("connection_made")
+
+    def data_received(self, data: bytes) -> None:
+        if not self.events or self.events[-1] != "data_received":
+            self.events.append("data_received")
+        self.received += data
+        self.data_arrived.set()
+        if self.echo:
+            self.transport.write(data)
+
+    def eof_received(self):
+        self.events.append("eof_received")
+        return self.keep_open_on_eof
+
+    def pause_writing(self) -> None:
+        self.events.append("pause_writing")
+        self.paused.set()
+
+    def resume_writing(self) -> None:
+        self.events.append("resume_writing")
+        self.resumed.set()
+
+    def connection_lost(self, error) -> None:
+        self.events.append("connection_lost")
+        if not self.lost.done():
+            self.lost.set_result(error)
+
+
+async def start_recording_server(**options):
+    """A server on 127.0.0.1 whose protocols land in the returned list."""
+    loop = asyncio.get_running_loop()
+    protocols: list[RecordingProtocol] = []
+
+    def factory():
+        protocol = RecordingProtocol(**options)
+        protocols.append(protocol)
+        return protocol
+
+    server = await loop.create_server(factory, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1], protocols
+
+
+async def connected_client(port: int) -> socket.socket:
+    client = socket.socket()
+    client.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(client, ("127.0.0.1", port))
+    return client
+
+
+async def wait_for_protocol(protocols: list) -> RecordingProtocol:
+    """The first protocol, once connection_made has run (asyncio calls it a pass later)."""
+    while not protocols or protocols[0].transport is None:
+        await asyncio.sleep(0.001)
+    return protocols[0]
+
+
+# ---- servers and connections --------------------------------------------------------
+
+
+def test_an_echo_server_and_client_talk_through_protocols(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, server_protocols = await start_recording_server(echo=True)
+        transport, client = await loop.create_connection(RecordingProtocol, "127.0.0.1", port)
+        transport.write(b"hello, ")
+        transport.writelines([b"world", b"!"])
+        while bytes(client.received) != b"hello, world!":
+            await client.data_arrived.wait()
+            client.data_arrived.clear()
+        transport.close()
+        await client.lost
+        server_protocol = server_protocols[0]
+        await server_protocol.lost
+        server.close()
+        await server.wait_closed()
+        return client.events, server_protocol.events
+
+    client_events, server_events = run_async(main())
+    assert client_events == ["connection_made", "data_received", "connection_lost"]
+    assert server_events == [
+        "connection_made",
+        "data_received",
+        "eof_received",
+        "connection_lost",
+    ]
+
+
+def test_transports_report_socket_peername_and_sockname(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, server_protocols = await start_recording_server()
+        transport, _ = await loop.create_connection(RecordingProtocol, "127.0.0.1", port)
+        server_transport = (await wait_for_protocol(server_protocols)).transport
+        facts = (
+            transport.get_extra_info("peername"),
+            server_transport.get_extra_info("sockname"),
+            server_transport.get_extra_info("peername") == transport.get_extra_info("sockname"),
+            transport.get_extra_info("socket").fileno() >= 0,
+            transport.get_extra_info("no such thing", "default"),
+        )
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return port, facts
+
+    port, facts = run_async(main())
+    assert facts == (("127.0.0.1", port), ("127.0.0.1", port), True, True, "default")
+
+
+def test_server_api_close_is_serving_and_wait_closed(run_async):
+    async def main():
+        server, port, protocols = await start_recording_server()
+        states = [server.is_serving(), len(server.sockets), server.get_loop() is not None]
+        client = await connected_client(port)
+        await wait_for_protocol(protocols)
+        server.close()
+        states.append(server.is_serving())
+        waiting = asyncio.ensure_future(server.wait_closed())
+        await asyncio.sleep(0.01)
+        states.append(waiting.done())  # an accepted connection is still open
+        client.close()
+        await asyncio.wait_for(waiting, 10)
+        return states
+
+    states = run_async(main())
+    assert states[:4] == [True, 1, True, False]
+
+
+def test_a_server_created_without_serving_accepts_after_start_serving(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            RecordingProtocol, "127.0.0.1", 0, start_serving=False, backlog=5
+        )
+        before = server.is_serving()
+        await server.start_serving()
+        port = server.sockets[0].getsockname()[1]
+        transport, _ = await loop.create_connection(RecordingProtocol, "127.0.0.1", port)
+        transport.close()
+        after = server.is_serving()
+        server.close()
+        await server.wait_closed()
+        return before, after
+
+    assert run_async(main()) == (False, True)
+
+
+def test_cancelling_serve_forever_closes_the_server(run_async):
+    async def main():
+        server, _, _ = await start_recording_server()
+        serving = asyncio.ensure_future(server.serve_forever())
+        await asyncio.sleep(0)
+        serving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await serving
+        return server.is_serving()
+
+    assert run_async(main()) is False
+
+
+def test_two_servers_share_a_port_with_reuse_port(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        first = await loop.create_server(RecordingProtocol, "127.0.0.1", 0, reuse_port=True)
+        port = first.sockets[0].getsockname()[1]
+        second = await loop.create_server(RecordingProtocol, "127.0.0.1", port, reuse_port=True)
+        ports = {server.sockets[0].getsockname()[1] for server in (first, second)}
+        for server in (first, second):
+            server.close()
+            await server.wait_closed()
+        return ports == {port}
+
+    assert run_async(main()) is True
+
+
+def test_binding_a_port_in_use_raises_an_os_error_naming_the_address(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        first = await loop.create_server(RecordingProtocol, "127.0.0.1", 0)
+        port = first.sockets[0].getsockname()[1]
+        try:
+            with pytest.raises(OSError) as raised:
+                await loop.create_server(RecordingProtocol, "127.0.0.1", port, reuse_address=False)
+        finally:
+            first.close()
+            await first.wait_closed()
+        return raised.value.errno
+
+    assert run_async(main()) == errno.EADDRINUSE
+
+
+def test_create_server_and_connection_adopt_existing_sockets(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        server = await loop.create_server(lambda: RecordingProtocol(echo=True), sock=listener)
+        client_socket = socket.create_connection(listener.getsockname())
+        transport, client = await loop.create_connection(RecordingProtocol, sock=client_socket)
+        transport.write(b"adopted")
+        await client.data_arrived.wait()
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return bytes(client.received)
+
+    assert run_async(main()) == b"adopted"
+
+
+def test_unix_socket_server_and_connection_echo(run_async, tmp_path):
+    path = str(tmp_path / "echo.sock")
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_unix_server(lambda: RecordingProtocol(echo=True), path)
+        transport, client = await loop.create_unix_connection(RecordingProtocol, path)
+        transport.write(b"over a unix socket")
+        while len(client.received) < len(b"over a unix socket"):
+            await client.data_arrived.wait()
+            client.data_arrived.clear()
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return bytes(client.received)
+
+    assert run_async(main()) == b"over a unix socket"
+
+
+def test_asyncio_streams_run_unchanged(run_async):
+    async def handle(reader, writer):
+        while line := await reader.readline():
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            replies = []
+            for line in (b"first\n", b"second\n"):
+                writer.write(line)
+                await writer.drain()
+                replies.append(await reader.readline())
+            writer.write_eof()
+            replies.append(await reader.read())
+            writer.close()
+            await writer.wait_closed()
+        return replies
+
+    assert run_async(main()) == [b"FIRST\n", b"SECOND\n", b""]
+
+
+def test_connecting_to_a_closed_port_raises_connection_refused(run_async):
+    async def main():
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        with pytest.raises(ConnectionRefusedError):
+            await asyncio.get_running_loop().create_connection(RecordingProtocol, "127.0.0.1", port)
+
+    run_async(main())
+
+
+def test_tls_is_refused_with_a_message_that_says_what_to_do():
+    async def main():
+        loop = asyncio.get_running_loop()
+        with pytest.raises(NotImplementedError, match="reverse proxy"):
+            await loop.create_server(RecordingProtocol, "127.0.0.1", 0, ssl=object())
+        with pytest.raises(NotImplementedError, match="TLS"):
+            await loop.create_connection(RecordingProtocol, "127.0.0.1", 1, ssl=True)
+
+    minihttp.loop.run(main())
+
+
+# ---- writing: try at once, buffer the rest, flow control ----------------------------
+
+
+def test_a_small_write_goes_straight_to_the_socket_without_buffering(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, _ = await start_recording_server()
+        transport, _ = await loop.create_connection(RecordingProtocol, "127.0.0.1", port)
+        transport.write(b"x" * 1000)
+        buffered = transport.get_write_buffer_size()
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return buffered
+
+    assert run_async(main()) == 0
+
+
+def test_a_slow_reader_pauses_writing_and_draining_resumes_it(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        protocol = await wait_for_protocol(protocols)
+        transport = protocol.transport
+        transport.set_write_buffer_limits(high=64 * 1024, low=16 * 1024)
+        payload = b"z" * (8 * 1024 * 1024)  # more than any kernel socket buffer
+        transport.write(payload)
+        await asyncio.wait_for(protocol.paused.wait(), 10)
+        buffered_when_paused = transport.get_write_buffer_size()
+        received = 0
+        with client:
+            while received < len(payload):
+                received += len(await loop.sock_recv(client, 1024 * 1024))
+        await asyncio.wait_for(protocol.resumed.wait(), 10)
+        flow_events = [event for event in protocol.events if event.endswith("_writing")]
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return buffered_when_paused, received, flow_events, transport.get_write_buffer_size()
+
+    buffered, received, flow_events, left = run_async(main())
+    assert buffered > 64 * 1024
+    assert received == 8 * 1024 * 1024
+    assert flow_events == ["pause_writing", "resume_writing"]
+    assert left == 0
+
+
+def test_write_buffer_limits_are_validated_and_reported(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, _ = await start_recording_server()
+        transport, _ = await loop.create_connection(RecordingProtocol, "127.0.0.1", port)
+        transport.set_write_buffer_limits(high=4000, low=1000)
+        limits = transport.get_write_buffer_limits()
+        with pytest.raises(ValueError):
+            transport.set_write_buffer_limits(high=10, low=20)
+        transport.set_write_buffer_limits(low=100)  # high defaults to 4 * low
+        default_high = transport.get_write_buffer_limits()
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return limits, default_high
+
+    assert run_async(main()) == ((1000, 4000), (100, 400))
+
+
+def test_write_refuses_text_and_writes_after_write_eof(loop_name, run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, _ = await start_recording_server()
+        transport, _ = await loop.create_connection(RecordingProtocol, "127.0.0.1", port)
+        with pytest.raises(TypeError):
+            transport.write("text is not bytes")
+        assert transport.can_write_eof()
+        transport.write_eof()
+        # asyncio and minihttp raise; uvloop drops the data silently.
+        if loop_name != "uvloop":
+            with pytest.raises(RuntimeError, match="write_eof"):
+                transport.write(b"too late")
+        transport.close()
+        server.close()
+        await server.wait_closed()
+
+    run_async(main())
+
+
+def test_write_eof_half_closes_so_the_peer_can_still_answer(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, protocols = await start_recording_server(keep_open_on_eof=True)
+        transport, client = await loop.create_connection(RecordingProtocol, "127.0.0.1", port)
+        transport.write(b"question")
+        transport.write_eof()
+        server_protocol = await wait_for_protocol(protocols)
+        while "eof_received" not in server_protocol.events:
+            await asyncio.sleep(0.001)
+        server_protocol.transport.write(b"answer")
+        await client.data_arrived.wait()
+        server_protocol.transport.close()
+        await client.lost
+        server.close()
+        await server.wait_closed()
+        return bytes(server_protocol.received), bytes(client.received)
+
+    assert run_async(main()) == (b"question", b"answer")
+
+
+def test_abort_drops_buffered_data_and_calls_connection_lost_with_none(run_async):
+    async def main():
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        protocol = await wait_for_protocol(protocols)
+        protocol.transport.write(b"q" * (8 * 1024 * 1024))
+        had_buffer = protocol.transport.get_write_buffer_size() > 0
+        protocol.transport.abort()
+        error = await protocol.lost
+        client.close()
+        server.close()
+        await server.wait_closed()
+        return had_buffer, error, protocol.transport.is_closing()
+
+    assert run_async(main()) == (True, None, True)
+
+
+# ---- reading: pause_reading / resume_reading ----------------------------------------
+
+
+def test_pause_reading_holds_data_back_until_resume_reading(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        protocol = await wait_for_protocol(protocols)
+        protocol.transport.pause_reading()
+        paused_state = protocol.transport.is_reading()
+        await loop.sock_sendall(client, b"held back")
+        for _ in range(20):  # give the loop many passes in which it must not read
+            await asyncio.sleep(0.001)
+        received_while_paused = bytes(protocol.received)
+        protocol.transport.resume_reading()
+        await asyncio.wait_for(protocol.data_arrived.wait(), 10)
+        client.close()
+        await protocol.lost
+        server.close()
+        await server.wait_closed()
+        return paused_state, received_while_paused, bytes(protocol.received)
+
+    assert run_async(main()) == (False, b"", b"held back")
+
+
+# ---- faults -------------------------------------------------------------------------
+
+
+def reset_connection(sock: socket.socket) -> None:
+    """Close with SO_LINGER 0, which makes the kernel send RST instead of FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_a_peer_reset_closes_only_that_transport(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, protocols = await start_recording_server(echo=True)
+        doomed = await connected_client(port)
+        survivor = await connected_client(port)
+        while len(protocols) < 2 or protocols[1].transport is None:
+            await asyncio.sleep(0.001)
+        doomed_protocol, survivor_protocol = protocols
+        # Unread data makes the server's next write hit the reset for sure.
+        await loop.sock_sendall(doomed, b"ping")
+        await doomed_protocol.data_arrived.wait()
+        reset_connection(doomed)
+        error = await asyncio.wait_for(doomed_protocol.lost, 10)
+        await loop.sock_sendall(survivor, b"still here")
+        reply = await loop.sock_recv(survivor, 100)
+        survivor_lost = survivor_protocol.lost.done()
+        survivor.close()
+        server.close()
+        await server.wait_closed()
+        return error, reply, survivor_lost
+
+    error, reply, survivor_lost = run_async(main())
+    assert isinstance(error, ConnectionResetError)
+    assert reply == b"still here"
+    assert survivor_lost is False
+
+
+def test_a_raising_data_received_is_reported_and_closes_that_connection(run_async):
+    class Broken(RecordingProtocol):
+        def data_received(self, data):
+            super().data_received(data)
+            raise ValueError("protocol bug")
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        contexts = []
+        loop.set_exception_handler(lambda loop, context: contexts.append(context))
+        protocols = []
+
+        def factory():
+            protocols.append(Broken())
+            return protocols[-1]
+
+        server = await loop.create_server(factory, "127.0.0.1", 0)
+        client = await connected_client(server.sockets[0].getsockname()[1])
+        await loop.sock_sendall(client, b"trigger")
+        error = await asyncio.wait_for((await wait_for_protocol(protocols)).lost, 10)
+        client.close()
+        server.close()
+        await server.wait_closed()
+        loop.set_exception_handler(None)
+        return error, contexts
+
+    error, contexts = run_async(main())
+    assert isinstance(error, ValueError)
+    assert [type(context["exception"]) for context in contexts] == [ValueError]
+
+
+class OutOfFileDescriptorsOnce(socket.socket):
+    """A listening socket whose first accept() fails as if the process had no fds left."""
+
+    failures_left = 1
+
+    def accept(self):
+        if self.failures_left:
+            self.failures_left -= 1
+            raise OSError(errno.EMFILE, "Too many open files")
+        return super().accept()
+
+
+def test_emfile_on_accept_is_reported_and_accepting_resumes_after_a_pause(monkeypatch):
+    monkeypatch.setattr(Server, "accept_retry_delay", 0.01)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        contexts = []
+        loop.set_exception_handler(lambda loop, context: contexts.append(context))
+        listener = OutOfFileDescriptorsOnce()
+        listener.bind(("127.0.0.1", 0))
+        protocols = []
+        server = await loop.create_server(
+            lambda: protocols.append(RecordingProtocol()) or protocols[-1], sock=listener
+        )
+        client = await connected_client(listener.getsockname()[1])
+        protocol = await asyncio.wait_for(wait_for_protocol(protocols), 10)
+        client.close()
+        await protocol.lost
+        server.close()
+        await server.wait_closed()
+        return contexts
+
+    contexts = minihttp.loop.run(main())
+    assert len(contexts) == 1
+    assert contexts[0]["exception"].errno == errno.EMFILE
+    assert "ulimit" in contexts[0]["message"]
+
+
+# ---- closing the loop with open transports ------------------------------------------
+
+
+def test_closing_the_loop_with_open_transports_and_servers_releases_their_sockets():
+    loop = EventLoop()
+
+    async def open_things():
+        server = await loop.create_server(RecordingProtocol, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        transport, _ = await loop.create_connection(RecordingProtocol, "127.0.0.1", port)
+        return server, transport
+
+    server, transport = loop.run_until_complete(open_things())
+    listening = server.sockets[0]
+    connection = transport.get_extra_info("socket")
+    loop.call_soon(print, "never printed")
+    loop.close()
+    assert listening.fileno() == -1
+    assert connection.fileno() == -1
+    assert loop.is_closed()
