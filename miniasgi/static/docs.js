@@ -416,6 +416,7 @@
     let authorize;
     if (scheme.type === "oauth2" && scheme.flows && scheme.flows.password) {
       const flow = scheme.flows.password;
+      box.append(element("p", { class: "flow", text: `Password flow: your username and password are posted to ${flow.tokenUrl}` }));
       const username = field("username"), password = field("password", "password");
       const scopes = Object.keys(flow.scopes || {}).map((scope) => {
         const checkbox = element("input", { type: "checkbox", value: scope });

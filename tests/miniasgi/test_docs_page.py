@@ -135,14 +135,21 @@ needs_chromium = pytest.mark.skipif(
 
 
 def _backend_app():
-    from fastapi import Depends, FastAPI, Header, HTTPException
+    from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
     from fastapi.responses import HTMLResponse, Response
-    from fastapi.security import APIKeyHeader, OAuth2PasswordBearer, OAuth2PasswordRequestForm
+    from fastapi.security import (
+        APIKeyHeader,
+        HTTPAuthorizationCredentials,
+        HTTPBearer,
+        OAuth2PasswordBearer,
+        OAuth2PasswordRequestForm,
+    )
     from pydantic import BaseModel
 
     app = FastAPI(title="Shop", version="2.0", description="A shop to try.", docs_url=None)
     oauth2 = OAuth2PasswordBearer(tokenUrl="token")
     api_key = APIKeyHeader(name="X-API-Key")
+    bearer = HTTPBearer()
 
     class Item(BaseModel):
         name: str
@@ -169,6 +176,17 @@ def _backend_app():
     @app.get("/admin", tags=["users"])
     def admin(key: Annotated[str, Depends(api_key)]):
         return {"key": key}
+
+    @app.post("/upload", tags=["files"])
+    async def upload(
+        files: Annotated[list[UploadFile], File()], note: Annotated[str, Form()] = ""
+    ):
+        contents = [(upload.filename, (await upload.read()).decode()) for upload in files]
+        return {"files": contents, "note": note}
+
+    @app.get("/whoami", tags=["users"])
+    def whoami(credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer)]):
+        return {"scheme": credentials.scheme, "token": credentials.credentials}
 
     @app.get("/docs", include_in_schema=False)
     def docs():
@@ -322,7 +340,8 @@ def test_the_page_lists_the_operations_grouped_by_tag(browser, server_url):
     assert groups == [
         ["default", ["login_token_post"]],
         ["items", ["read_item_items__item_id__get", "create_item_items__post"]],
-        ["users", ["read_me_users_me_get", "admin_admin_get"]],
+        ["users", ["read_me_users_me_get", "admin_admin_get", "whoami_whoami_get"]],
+        ["files", ["upload_upload_post"]],
     ]
     header = browser.evaluate(
         "[document.title, document.getElementById('api-version').textContent,"
@@ -459,3 +478,42 @@ def test_an_api_key_entered_in_authorize_is_sent_in_its_header(browser, server_u
     result = _result_when_done(browser, "admin_admin_get")
     assert result["status"].startswith("200")
     assert json.loads(result["body"]) == {"key": "k-123"}
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_pasted_bearer_token_is_sent_in_the_authorization_header(browser, server_url):
+    _open_docs(browser, server_url)
+    scheme = "document.querySelector('fieldset[data-scheme=\"HTTPBearer\"]')"
+    browser.evaluate(
+        f"{scheme}.querySelector('input').value = 'pasted-token';"
+        f"{scheme}.querySelector('button.authorize-scheme').click(); run('whoami_whoami_get'); true"
+    )
+    result = _result_when_done(browser, "whoami_whoami_get")
+    assert json.loads(result["body"]) == {"scheme": "Bearer", "token": "pasted-token"}
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_files_chosen_in_a_multipart_form_are_uploaded(browser, server_url):
+    _open_docs(browser, server_url)
+    operation = "upload_upload_post"
+    kinds = browser.evaluate(
+        f"[...panel('{operation}').querySelectorAll('.request-body input')]"
+        ".map(i => [i.name, i.type, i.multiple])"
+    )
+    assert kinds == [["files", "file", True], ["note", "text", False]]
+    # A script cannot open the file picker; a DataTransfer stands in for the user's choice.
+    browser.evaluate(
+        "const chosen = new DataTransfer();"
+        "chosen.items.add(new File(['first file'], 'a.txt', {type: 'text/plain'}));"
+        "chosen.items.add(new File(['second'], 'b.txt', {type: 'text/plain'}));"
+        f"panel('{operation}').querySelector('input[name=files]').files = chosen.files;"
+        f"fill('{operation}', 'note', 'two files'); run('{operation}'); true"
+    )
+    result = _result_when_done(browser, operation)
+    assert result["status"].startswith("200")
+    assert json.loads(result["body"]) == {
+        "files": [["a.txt", "first file"], ["b.txt", "second"]],
+        "note": "two files",
+    }
