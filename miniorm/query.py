@@ -100,11 +100,10 @@ class Select(Query):
         """The model the FROM clause starts with (None for e.g. `select(func.now())`)."""
         if self.from_model is not None:
             return self.from_model
-        for element in self.elements:
-            if is_model(element):
-                return element
-            if isinstance(element, Column):
-                return element.model
+        for element in self.elements + self.conditions:
+            model = model_of(element)
+            if model is not None:
+                return model
         return None
 
     def select_from(self, model: Any) -> Select:
@@ -195,6 +194,22 @@ class Select(Query):
         clone = self._copy()
         clone.load_options = self.load_options + options
         return clone
+
+
+def model_of(node: Any) -> Any:
+    """The model of the first column found in `node` (a model, column or expression)."""
+    if is_model(node):
+        return node
+    if isinstance(node, Column):
+        return node.model
+    for slot in getattr(type(node), "__slots__", ()):
+        value = getattr(node, slot, None)
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, Expression):
+                found = model_of(child)
+                if found is not None:
+                    return found
+    return None
 
 
 def check_values(model: Any, values: Mapping[str, Any]) -> dict[str, Any]:
