@@ -156,7 +156,13 @@ class _TimerHandle(_Handle):
     __slots__ = ("_when",)
 
     def __init__(self, when, callback, args, loop, context):
-        super().__init__(callback, args, loop, context)
+        # Fields set here rather than through super().__init__: timers are
+        # created by the thousand, and the extra call shows in benchmarks.
+        self._callback = callback
+        self._args = args
+        self._loop = loop
+        self._context = context
+        self._cancelled = False
         self._when = when
 
     def when(self) -> float:
@@ -164,7 +170,9 @@ class _TimerHandle(_Handle):
 
     def cancel(self) -> None:
         if not self._cancelled:
-            super().cancel()
+            self._cancelled = True
+            self._callback = None
+            self._args = None
             self._loop._cancelled_timer_count += 1
 
 
@@ -351,6 +359,8 @@ class EventLoop(asyncio.AbstractEventLoop):
             raise RuntimeError("Event loop is closed")
         if not callable(callback):
             raise TypeError(self._not_callable_message("call_soon", callback))
+        if self._debug:
+            self._check_thread("call_soon")
         if context is None:
             context = contextvars.copy_context()
         handle = _Handle(callback, args, self, context)
@@ -368,9 +378,12 @@ class EventLoop(asyncio.AbstractEventLoop):
 
         Timers due at the same instant run in the order they were set.
         """
-        self._check_closed()
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
         if not callable(callback):
             raise TypeError(self._not_callable_message("call_at", callback))
+        if self._debug:
+            self._check_thread("call_at")
         if context is None:
             context = contextvars.copy_context()
         handle = _TimerHandle(when, callback, args, self, context)
@@ -380,9 +393,23 @@ class EventLoop(asyncio.AbstractEventLoop):
 
     def call_soon_threadsafe(self, callback, *args, context=None) -> _Handle:
         """Like call_soon, callable from any thread: wakes the loop if it sleeps."""
-        handle = self.call_soon(callback, *args, context=context)
+        self._check_closed()
+        if not callable(callback):
+            raise TypeError(self._not_callable_message("call_soon_threadsafe", callback))
+        if context is None:
+            context = contextvars.copy_context()
+        handle = _Handle(callback, args, self, context)
+        self._ready.append(handle)  # deque.append is atomic: safe from any thread
         self._wake_up()
         return handle
+
+    def _check_thread(self, method: str) -> None:
+        """Debug mode only: catch loop methods called from a thread the loop is not in."""
+        if self._thread_id is not None and self._thread_id != threading.get_ident():
+            raise RuntimeError(
+                f"{method}() was called from another thread than the one running the loop: "
+                "use loop.call_soon_threadsafe() to hand work to the loop"
+            )
 
     @staticmethod
     def _not_callable_message(method: str, callback) -> str:
@@ -466,7 +493,14 @@ class EventLoop(asyncio.AbstractEventLoop):
         if previous is not None:
             previous.cancel()
         if not key.events & event:
-            self._selector.modify(fd, key.events | event, key.data)
+            try:
+                self._selector.modify(fd, key.events | event, key.data)
+            except FileNotFoundError:
+                # The old file was closed without remove_reader/remove_writer and
+                # its fd number reused: the kernel forgot the old registration
+                # (the selector has just dropped it too), so start afresh.
+                data = [handle, None] if event == _READ else [None, handle]
+                self._selector.register(fd, event, data)
 
     def _unwatch(self, fd: int, event: int) -> bool:
         if self._closed:
