@@ -104,31 +104,45 @@ def interpret_head(
         )
     if target[:1] != b"/" or method == b"CONNECT":
         check_target_form(method, target)
-    fields: dict[bytes, list[bytes]] = {}
+    # One pass collects the few fields with rules; most names are not among them.
+    hosts = lengths = codings = connection = expect = None
     for name, value in headers:
         if name in FIELDS_WITH_RULES:
-            if name in fields:
-                fields[name].append(value)
+            if name == b"host":
+                hosts = [value] if hosts is None else [*hosts, value]
+            elif name == b"connection":
+                connection = [value] if connection is None else [*connection, value]
+            elif name == b"content-length":
+                lengths = [value] if lengths is None else [*lengths, value]
+            elif name == b"transfer-encoding":
+                codings = [value] if codings is None else [*codings, value]
             else:
-                fields[name] = [value]
-    check_host(version, fields.get(b"host"))
-    content_length, chunked = message_length(
-        version, fields.get(b"content-length"), fields.get(b"transfer-encoding"), max_body_size
-    )
-    connection = fields.get(b"connection")
-    if connection is None:
-        keep_alive = version == b"1.1"
+                expect = [value] if expect is None else [*expect, value]
+    check_host(version, hosts)
+    if lengths is None and codings is None:
+        content_length, chunked = None, False  # RFC 9112 §6.3 item 7: no body
     else:
-        options = split_list(connection)
+        content_length, chunked = message_length(version, lengths, codings, max_body_size)
+    keep_alive = version == b"1.1"
+    if connection is not None:
+        options = connection_options(connection)
         if b"close" in options:
             keep_alive = False
-        else:
-            keep_alive = version == b"1.1" or b"keep-alive" in options
-    expect = fields.get(b"expect")
+        elif b"keep-alive" in options:
+            keep_alive = True
     expect_continue = expect is not None and version == b"1.1" and wants_continue(expect)
     return RequestHead(
         method, target, version, headers, keep_alive, expect_continue, content_length, chunked
     )
+
+
+def connection_options(values: list[bytes]) -> list[bytes]:
+    """The lowercased options of the Connection field lines (RFC 9110 §7.6.1)."""
+    if len(values) == 1:
+        option = values[0].lower()
+        if option == b"keep-alive" or option == b"close":  # what browsers send
+            return [option]
+    return split_list(values)
 
 
 def check_target_form(method: bytes, target: bytes) -> None:
