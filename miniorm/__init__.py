@@ -38,7 +38,7 @@ from .async_session import AsyncSession
 from .compiler import compile
 from .database import AsyncDatabase, Database
 from .errors import IntegrityError
-from .expressions import and_, func, or_
+from .expressions import and_, escape_like, func, or_
 from .fields import Field
 from .model import Model
 from .query import delete, insert, select, update
@@ -47,6 +47,6 @@ from .session import Session
 
 __all__ = [
     "AsyncDatabase", "AsyncSession", "Database", "Field", "IntegrityError", "Model",
-    "Relationship", "Session", "and_", "compile", "delete", "errors", "func", "insert", "or_",
+    "Relationship", "Session", "and_", "compile", "escape_like", "delete", "errors", "func", "insert", "or_",
     "select", "selectinload", "update",
 ]

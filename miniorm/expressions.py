@@ -251,6 +251,16 @@ class ColumnLike(Expression):
     __slots__ = ()
 
 
+def escape_like(text: str) -> str:
+    """Escape LIKE's wildcards so that `text` (e.g. a user's search words) matches literally.
+
+    `%` and `_` are LIKE's wildcards and backslash its escape character here
+    (the compiler writes `ESCAPE '\\'`); each gets a backslash in front:
+    `User.name.like("%" + escape_like(words) + "%")` searches for the words as typed.
+    """
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def and_(*clauses: Expression) -> Expression:
     """All of `clauses` (the same as joining them with `&`)."""
     return BooleanGroup("AND", tuple(require_expression(c, "and_") for c in clauses))
