@@ -481,6 +481,52 @@ def test_add_writer_calls_back_when_the_fd_is_writable(loop_name, run_async):
     assert removed is (None if loop_name == "uvloop" else True)
 
 
+def test_a_reused_fd_number_can_be_watched_again_after_its_old_file_closed():
+    async def main():
+        loop = asyncio.get_running_loop()
+        first, first_peer = socket.socketpair()
+        loop.add_reader(first.fileno(), print)
+        number = first.fileno()
+        first.close()  # closed without remove_reader: the kernel drops the registration
+        first_peer.close()
+        second, second_peer = socket.socketpair()
+        with second, second_peer:
+            writable = loop.create_future()
+            reused = second.fileno() == number or second_peer.fileno() == number
+            target = second if second.fileno() == number else second_peer
+            loop.add_writer(target, lambda: writable.done() or writable.set_result(True))
+            result = await asyncio.wait_for(writable, 10)
+            loop.remove_writer(target)
+            loop.remove_reader(target)
+            return reused, result
+
+    # asyncio raises FileNotFoundError here; minihttp registers the new file afresh.
+    reused, result = minihttp.loop.run(main())
+    assert result is True
+    assert reused  # the kernel hands out the lowest free number
+
+
+def test_debug_mode_catches_call_soon_from_another_thread():
+    async def main():
+        loop = asyncio.get_running_loop()
+        errors = []
+
+        def from_thread():
+            try:
+                loop.call_soon(print)
+            except RuntimeError as error:
+                errors.append(str(error))
+
+        thread = threading.Thread(target=from_thread)
+        thread.start()
+        await loop.run_in_executor(None, thread.join)
+        return errors
+
+    errors = minihttp.loop.run(main(), debug=True)
+    assert len(errors) == 1
+    assert "call_soon_threadsafe" in errors[0]
+
+
 # ---- low-level socket operations ----------------------------------------------------
 
 
