@@ -60,6 +60,7 @@ MESSAGES = {
     "none_required": "Input should be None",
     "int_type": "Input should be a valid integer",
     "int_parsing": "Input should be a valid integer, unable to parse string as an integer",
+    "int_parsing_size": "Unable to parse input string as an integer, exceeded maximum size",
     "int_from_float": "Input should be a valid integer, got a number with a fractional part",
     "finite_number": "Input should be a finite number",
     "float_type": "Input should be a valid number",
@@ -133,6 +134,12 @@ def fail(kind: str, value, ctx: dict | None = None):
 
 # Digits with single underscores between them, then optionally ".000" (pydantic reads "5.00").
 INTEGER_TEXT = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*(?:\.0+)?")
+# The whitespace pydantic trims around numbers: Unicode's White_Space (Rust's trim()), which
+# unlike Python's str.strip() leaves the ASCII separators \x1c-\x1f in place.
+UNICODE_WHITE_SPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+                       "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# pydantic keeps integers that came as floats within 64 bits; past that a float has lost digits.
+FLOAT_TO_INT_LIMIT = 2.0**63
 
 
 def to_int(value) -> int:
@@ -140,9 +147,12 @@ def to_int(value) -> int:
     if kind is int:
         return value
     if kind is str:
-        text = value.strip()
+        text = value.strip(UNICODE_WHITE_SPACE)
         if INTEGER_TEXT.fullmatch(text):
-            return int(text.partition(".")[0])
+            try:
+                return int(text.partition(".")[0])
+            except ValueError:  # more digits than Python's int() limit (4300) reads
+                fail("int_parsing_size", value)
         fail("int_parsing", value)
     if kind is bool:
         return int(value)
@@ -151,6 +161,8 @@ def to_int(value) -> int:
             fail("finite_number", value)
         if not value.is_integer():
             fail("int_from_float", value)
+        if abs(value) >= FLOAT_TO_INT_LIMIT:
+            fail("int_parsing_size", value)
         return int(value)
     if kind is decimal.Decimal:
         if not value.is_finite():
@@ -170,10 +182,15 @@ def to_float(value) -> float:
     if kind is int or kind is bool:
         return float(value)
     if kind is str:
-        try:
-            return float(value)
-        except ValueError:
-            fail("float_parsing", value)
+        # pydantic trims whitespace unless the number has underscores ("1_0 " is refused).
+        text = value if "_" in value else value.strip(UNICODE_WHITE_SPACE)
+        # float() alone would also read non-ASCII digits and strip \x1c-\x1f; pydantic does not.
+        if text.isascii() and not any(character.isspace() for character in text):
+            try:
+                return float(text)
+            except ValueError:
+                pass
+        fail("float_parsing", value)
     if isinstance(value, int | float | decimal.Decimal):
         return float(value)
     fail("float_type", value)
@@ -326,17 +343,17 @@ def to_datetime(value) -> datetime.datetime:
     fail("datetime_type", value)
 
 
-def _datetime_from_timestamp(timestamp, original) -> datetime.datetime:
+def _datetime_from_timestamp(timestamp, original, kind="datetime_parsing") -> datetime.datetime:
     try:
         return timestamp_to_datetime(timestamp)
     except DateParseError as problem:
-        fail("datetime_parsing", original, {"error": str(problem)})
+        fail(kind, original, {"error": str(problem)})
 
 
 def _datetime_from_text(text: str) -> datetime.datetime:
     timestamp = maybe_timestamp(text)
     if timestamp is not None:
-        return _datetime_from_timestamp(timestamp, text)
+        return _datetime_from_timestamp(timestamp, text, "datetime_from_date_parsing")
     try:
         return parse_datetime(text)
     except DateParseError:
@@ -363,14 +380,16 @@ def to_date(value) -> datetime.date:
     if kind is datetime.datetime:
         return _date_from_exact_datetime(value, value)
     if kind is int or kind is float:
-        return _date_from_exact_datetime(_datetime_from_timestamp(value, value), value)
+        moment = _datetime_from_timestamp(value, value, "date_from_datetime_parsing")
+        return _date_from_exact_datetime(moment, value)
     fail("date_type", value)
 
 
 def _date_from_text(text: str) -> datetime.date:
     timestamp = maybe_timestamp(text)
     if timestamp is not None:
-        return _date_from_exact_datetime(_datetime_from_timestamp(timestamp, text), text)
+        moment = _datetime_from_timestamp(timestamp, text, "date_from_datetime_parsing")
+        return _date_from_exact_datetime(moment, text)
     try:
         return parse_date(text)
     except DateParseError:

@@ -46,16 +46,20 @@ MILLISECONDS_THRESHOLD = 2e10
 UTC = datetime.UTC
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 
-TIMESTAMP_PATTERN = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+# An integer, or a decimal number with a point and an optional exponent ("1.e5" is a
+# timestamp to pydantic, "1e5" is not).
+TIMESTAMP_PATTERN = re.compile(r"[+-]?(?:[0-9]+|(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second Python can hold
+EARLIEST_TIMESTAMP = -62_135_596_800  # 0001-01-01T00:00:00Z
 
 
 class DateParseError(ValueError):
     """The text is not a date or datetime; `str(error)` is pydantic's reason."""
 
 
-def _digits(text: str, start: int, count: int, what: str) -> int:
+def _digits(text: bytes, start: int, count: int, what: str) -> int:
     chunk = text[start : start + count]
-    if len(chunk) != count or not (chunk.isascii() and chunk.isdigit()):
+    if len(chunk) != count or not chunk.isdigit():
         raise DateParseError(f"invalid character in {what}")
     return int(chunk)
 
@@ -67,15 +71,15 @@ def _days_in_month(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-def _read_date_part(text: str) -> datetime.date:
+def _read_date_part(text: bytes) -> datetime.date:
     """Read the first ten characters as YYYY-MM-DD (the caller checks the rest)."""
     if len(text) < 10:
         raise DateParseError("input is too short")
     year = _digits(text, 0, 4, "year")
-    if text[4] != "-":
+    if text[4:5] != b"-":
         raise DateParseError("invalid date separator, expected `-`")
     month = _digits(text, 5, 2, "month")
-    if text[7] != "-":
+    if text[7:8] != b"-":
         raise DateParseError("invalid date separator, expected `-`")
     day = _digits(text, 8, 2, "day")
     if not 1 <= month <= 12:
@@ -87,27 +91,28 @@ def _read_date_part(text: str) -> datetime.date:
     return datetime.date(year, month, day)
 
 
-def _read_time_part(text: str, position: int) -> tuple[datetime.time, int]:
+def _read_time_part(text: bytes, position: int) -> tuple[datetime.time, int]:
     """Read HH:MM[:SS[.ffffff]] starting at `position`; return the time and where it ended."""
     if len(text) < position + 5:
         raise DateParseError("input is too short")
     hour = _digits(text, position, 2, "hour")
-    if text[position + 2] != ":":
+    if text[position + 2 : position + 3] != b":":
         raise DateParseError("invalid time separator, expected `:`")
     minute = _digits(text, position + 3, 2, "minute")
     position += 5
     second = microsecond = 0
-    if position < len(text) and text[position] == ":":
+    if text[position : position + 1] == b":":
         second = _digits(text, position + 1, 2, "second")
         position += 3
-        if position < len(text) and text[position] == ".":
+        if text[position : position + 1] == b".":
             position += 1
             start = position
-            while position < len(text) and text[position].isascii() and text[position].isdigit():
+            while text[position : position + 1].isdigit():
                 position += 1
             if position == start:
                 raise DateParseError("second fraction digits missing after `.`")
-            microsecond = int(text[start : start + 6].ljust(6, "0"))
+            digits = text[start : min(position, start + 6)]  # finer than microseconds: cut
+            microsecond = int(digits.ljust(6, b"0"))
     if hour > 23:
         raise DateParseError("hour value is outside expected range of 0-23")
     if minute > 59:
@@ -117,23 +122,23 @@ def _read_time_part(text: str, position: int) -> tuple[datetime.time, int]:
     return datetime.time(hour, minute, second, microsecond), position
 
 
-def _read_offset(text: str, position: int) -> tuple[datetime.tzinfo | None, int]:
+def _read_offset(text: bytes, position: int) -> tuple[datetime.tzinfo | None, int]:
     """Read an optional `Z` or `±HH[:]MM` offset at `position`."""
     if position >= len(text):
         return None, position
-    sign_character = text[position]
-    if sign_character in "Zz":
+    sign_character = text[position : position + 1]
+    if sign_character in (b"Z", b"z"):
         return UTC, position + 1
-    if sign_character not in "+-":
+    if sign_character not in (b"+", b"-"):
         raise DateParseError("invalid timezone sign")
     hours_text = text[position + 1 : position + 3]
-    if len(hours_text) != 2 or not (hours_text.isascii() and hours_text.isdigit()):
+    if len(hours_text) != 2 or not hours_text.isdigit():
         raise DateParseError("invalid timezone hour")
     position += 3
-    if position < len(text) and text[position] == ":":
+    if text[position : position + 1] == b":":
         position += 1
     minutes_text = text[position : position + 2]
-    if len(minutes_text) != 2 or not (minutes_text.isascii() and minutes_text.isdigit()):
+    if len(minutes_text) != 2 or not minutes_text.isdigit():
         raise DateParseError("invalid timezone minute")
     position += 2
     hours, minutes = int(hours_text), int(minutes_text)
@@ -142,13 +147,14 @@ def _read_offset(text: str, position: int) -> tuple[datetime.tzinfo | None, int]
     if hours > 23:
         raise DateParseError("timezone offset must be less than 24 hours")
     offset = datetime.timedelta(hours=hours, minutes=minutes)
-    if sign_character == "-":
+    if sign_character == b"-":
         offset = -offset
     return datetime.timezone(offset), position
 
 
 def parse_date(text: str) -> datetime.date:
     """Read exactly YYYY-MM-DD; raise DateParseError with pydantic's reason otherwise."""
+    text = text.encode("utf-8", "surrogatepass")  # lengths count bytes, as in pydantic
     date = _read_date_part(text)
     if len(text) > 10:
         raise DateParseError("unexpected extra characters at the end of the input")
@@ -157,10 +163,11 @@ def parse_date(text: str) -> datetime.date:
 
 def parse_datetime(text: str) -> datetime.datetime:
     """Read an RFC 3339 date-time (with pydantic's relaxations, see the module docstring)."""
+    text = text.encode("utf-8", "surrogatepass")  # lengths count bytes, as in pydantic
     date = _read_date_part(text)
     if len(text) == 10:
         raise DateParseError("input is too short")
-    if text[10] not in "Tt_ ":
+    if text[10:11] not in (b"T", b"t", b"_", b" "):
         raise DateParseError("invalid datetime separator, expected `T`, `t`, `_` or space")
     time, position = _read_time_part(text, 11)
     tzinfo, position = _read_offset(text, position)
@@ -172,7 +179,7 @@ def parse_datetime(text: str) -> datetime.datetime:
 def maybe_timestamp(text: str) -> float | int | None:
     """The number in `text` if it is written as a Unix timestamp, else None."""
     if TIMESTAMP_PATTERN.fullmatch(text):
-        return float(text) if "." in text else int(text)
+        return int(text) if text.lstrip("+-").isdigit() else float(text)
     return None
 
 
@@ -180,9 +187,10 @@ def timestamp_to_datetime(timestamp: float | int) -> datetime.datetime:
     """A Unix timestamp (seconds, or milliseconds past 2e10) as an aware UTC datetime."""
     if abs(timestamp) > MILLISECONDS_THRESHOLD:
         timestamp = timestamp / 1000
+    if timestamp > LATEST_TIMESTAMP:
+        raise DateParseError("dates after 9999 are not supported as unix timestamps")
+    if timestamp < EARLIEST_TIMESTAMP:
+        raise DateParseError("dates before 0000 are not supported as unix timestamps")
     whole = int(timestamp // 1)
     microseconds = round((timestamp - whole) * 1_000_000)
-    try:
-        return EPOCH + datetime.timedelta(seconds=whole, microseconds=microseconds)
-    except OverflowError:
-        raise DateParseError("timestamp is out of the range of dates") from None
+    return EPOCH + datetime.timedelta(seconds=whole, microseconds=microseconds)

@@ -37,6 +37,7 @@ Where this module deliberately differs from pydantic v2:
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
 import re
 import types
@@ -274,15 +275,20 @@ def _expected_phrase(values: list) -> str:
 
 
 def _compile_literal(allowed: tuple) -> Check:
-    # Keyed by (type, value) so that Literal[1] refuses True and 1.0, as pydantic does.
+    # Keyed by (type, value) so that Literal[1] refuses "1", as pydantic does; numbers are
+    # then compared as numbers (Literal[1] takes True and 1.0, Literal[True] takes 1).
     lookup = {(type(value), value): value for value in allowed}
+    numeric = {value: value for value in allowed if type(value) in (int, bool)}
     context = {"expected": _expected_phrase(list(allowed))}
 
     def literal_check(value):
         try:
             return lookup[(type(value), value)]
         except (KeyError, TypeError):
-            fail("literal_error", value, dict(context))
+            pass
+        if type(value) in (int, bool, float) and value in numeric:
+            return numeric[value]
+        fail("literal_error", value, dict(context))
 
     return literal_check
 
@@ -297,7 +303,7 @@ def _compile_enum(enum_class: type[enum.Enum]) -> Check:
         if type(value) is enum_class:
             return value
         member = by_value.get((type(value), value)) if value.__hash__ else None
-        if member is None and integer_valued and type(value) in (str, float):
+        if member is None and integer_valued and type(value) in (str, float, bool):
             try:
                 member = by_value.get((int, int(value)))
             except ValueError:
@@ -394,8 +400,11 @@ def _multiple_of_step(multiple_of):
 
 
 def _bound_step(name: str, kind: str, bound, holds):
+    # pydantic reports a date or time bound as its text in ctx (numbers stay numbers).
+    shown = str(bound) if isinstance(bound, datetime.date | datetime.time) else bound
+
     def step(converted, original):
         if not holds(converted, bound):
-            fail(kind, original, {name: bound})
+            fail(kind, original, {name: shown})
 
     return step

@@ -1,0 +1,364 @@
+"""pydantic v2 as a test oracle for miniasgi's validation (tests only, never at run time).
+
+`to_pydantic(annotation)` rewrites one of our annotations into pydantic's terms: our
+Model classes into equivalent BaseModel classes (built once and cached), our Constraints
+into pydantic.Field(...) metadata. `outcome(...)` runs a value through one side and
+returns ("ok", normalised value) or ("errors", [normalised errors]), so a test can
+compare both sides with ==.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import math
+import types
+import typing
+from typing import Annotated, Union
+
+import pydantic
+
+from miniasgi.models import REQUIRED, Model
+from miniasgi.validation import Constraints, ValidationError, compile_validator
+
+_translated_models: dict[type, type] = {}
+
+
+def _field_arguments(constraints: Constraints | None) -> dict:
+    if constraints is None:
+        return {}
+    return {field.name: getattr(constraints, field.name)
+            for field in dataclasses.fields(constraints)
+            if getattr(constraints, field.name) is not None}
+
+
+def _pydantic_model(model: type) -> type:
+    if model in _translated_models:
+        return _translated_models[model]
+    from miniasgi.models import resolve_fields
+
+    namespace: dict = {"__annotations__": {}, "__module__": __name__}
+    for name, info in resolve_fields(model).items():
+        namespace["__annotations__"][name] = to_pydantic(info.annotation)
+        default = pydantic.Field(
+            info.default if info.default is not REQUIRED else ...,
+            **({"default_factory": info.default_factory} if info.default_factory else {}),
+            alias=info.alias, **_field_arguments(info.constraints))
+        if info.default_factory:
+            default = pydantic.Field(default_factory=info.default_factory, alias=info.alias,
+                                     **_field_arguments(info.constraints))
+        namespace[name] = default
+    config = dict(model.model_config)
+    namespace["model_config"] = pydantic.ConfigDict(**config)
+    translated = type(model.__name__, (pydantic.BaseModel,), namespace)
+    _translated_models[model] = translated
+    return translated
+
+
+def to_pydantic(annotation):
+    """The same annotation in pydantic's vocabulary."""
+    if typing.get_origin(annotation) is Annotated:
+        base, *metadata = typing.get_args(annotation)
+        extra = []
+        for item in metadata:
+            if isinstance(item, Constraints):
+                extra.append(pydantic.Field(**_field_arguments(item)))
+        if not extra:
+            return to_pydantic(base)
+        return Annotated[(to_pydantic(base), *extra)]
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return _pydantic_model(annotation)
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin in (Union, types.UnionType):
+        return Union[tuple(to_pydantic(argument) for argument in arguments)]  # noqa: UP007
+    if origin in (list, set, frozenset, tuple, dict) and arguments:
+        converted = tuple(argument if argument is ... else to_pydantic(argument)
+                          for argument in arguments)
+        return origin[converted]
+    return annotation
+
+
+def normalise(value):
+    """Make both sides' results comparable: models to dicts, NaN to a marker, tz to offsets."""
+    if isinstance(value, pydantic.BaseModel | Model):
+        return ("model", type(value).__name__, normalise(value.model_dump()))
+    if isinstance(value, dict):
+        return {normalise(key): normalise(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(normalise(item) for item in value)
+    if isinstance(value, set | frozenset):
+        return type(value)(normalise(item) for item in value)
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, decimal.Decimal) and value.is_nan():
+        return "NaN"
+    if isinstance(value, datetime.datetime):
+        return (value.replace(tzinfo=None), value.utcoffset())
+    return value
+
+
+def _normalise_error(error: dict) -> dict:
+    shown = {"type": error["type"], "loc": list(error["loc"]), "msg": error["msg"],
+             "input": normalise(error["input"])}
+    if "ctx" in error:
+        shown["ctx"] = {key: (str(item) if isinstance(item, Exception) else item)
+                        for key, item in error["ctx"].items()}
+    return shown
+
+
+def pydantic_outcome(annotation, value, loc=()):
+    adapter = pydantic.TypeAdapter(to_pydantic(annotation))
+    try:
+        return ("ok", normalise(adapter.validate_python(value)))
+    except pydantic.ValidationError as error:
+        errors = [_normalise_error(item) for item in error.errors(include_url=False)]
+        for item in errors:
+            item["loc"] = [*loc, *item["loc"]]
+        return ("errors", errors)
+
+
+def our_outcome(annotation, value, loc=(), validator=None):
+    validator = validator or compile_validator(annotation)
+    try:
+        return ("ok", normalise(validator(value, loc)))
+    except ValidationError as error:
+        return ("errors", [_normalise_error(item) for item in error.errors])
+
+
+# ==== the differential tests ===============================================================
+
+import enum  # noqa: E402
+import uuid  # noqa: E402
+from typing import Any, Literal, Optional  # noqa: E402
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+class Color(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+def assert_same(annotation, value, loc=("body",)):
+    ours = our_outcome(annotation, value, loc)
+    theirs = pydantic_outcome(annotation, value, loc)
+    assert ours == theirs, f"{annotation!r} on {value!r}:\n ours:   {ours}\n theirs: {theirs}"
+
+
+SCALAR_CASES = {
+    int: [5, "5", " 5 ", "1_000", "5.0", "5.00", "5.", "5.5", 5.0, 5.5, True, False, "abc",
+          None, [1], decimal.Decimal("3"), decimal.Decimal("3.5"), "1e3", "+5", "-0", "٣",
+          10**30, float("inf"), float("nan"), "0x10", "", " ", "_1", "1__0", "05", {}],
+    float: [5, 5.5, "5.5", "abc", True, None, "inf", "nan", " 1.5 ", "1_0.5", "1e3", "",
+            decimal.Decimal("2.5"), [1.0], "-0.0"],
+    bool: ["true", "True", "TRUE", "1", "yes", "on", "y", "t", "f", "n", "no", "off", "0",
+           "false", "2", 2, 1, 0, 1.0, 0.0, 0.5, None, "abc", "", [True]],
+    str: ["x", "", 5, b"ab", None, 5.5, True, Color.RED, ["x"], {"a": 1}],
+    bytes: [b"x", "x", 5, None],
+    decimal.Decimal: ["1.5", "x", 1.5, 5, None, "NaN", "Infinity", " 1.5 ", [], True,
+                      "1_0", "-0", decimal.Decimal("2.50")],
+    uuid.UUID: ["12345678-1234-5678-1234-567812345678", "12345678123456781234567812345678",
+                "{12345678-1234-5678-1234-567812345678}",
+                "urn:uuid:12345678-1234-5678-1234-567812345678", "x", "", "1234",
+                "12345678-1234-5678-1234", "12345678-1234-5678-1234-56781234567g",
+                "12345678-1234-5678-1234-5678123456789", "123456781234-5678-1234-5678-12345678",
+                "{12345678-1234-5678-1234-567812345678", "urn:uuid:x",
+                "12345678-1234-5678-1234-5678-2345678", 5, None, b"1234567812345678",
+                uuid.UUID(int=7)],
+    datetime.datetime: [
+        "2020-01-01T10:20:30", "2020-01-01T10:20:30Z", "2020-01-01 10:20:30.123456+02:00",
+        "2020-01-01", "2020-01-01T10:20", "2020-01-01T10", "x", "", "2020-13-01T00:00:00",
+        "2020-02-30T00:00:00", "2020-01-01T25:00:00", "2020-01-01T10:20:30.1234567",
+        "2020-01-01T10:20:30+25:00", "2020/01/01T10:20:30", "20200101", 1600000000,
+        1600000000.5, "1600000000", None, [], "2020-1-01", "2020-01-01t10:20:30z",
+        "2020-01-01T10:20:30+0200", "2020-01-01T10:20:30-02", datetime.date(2020, 1, 1),
+        True, 10**13, "-1", "1.5", "2020-01-01T10:20:30 ",
+    ],
+    datetime.date: [
+        "2020-01-01", "2020-01-01T00:00:00", "2020-01-01T10:00:00", "x", "2020-13-01",
+        "2020-02-30", "2021-02-29", "2020-02-29", "2020-01-01x", "20200101", 1600000000, 0,
+        None, "", datetime.datetime(2020, 1, 1), datetime.datetime(2020, 1, 1, 1), "2020-01-1",
+        "2020-01-01T", "2020-01-01T1a:00", "2020-01-01T10-00", "2020-01-01T10:0a",
+        "2020-01-01T25:00", "2020-01-01T10:61", "2020-01-01T10:20:", "2020-01-01T10:20:61",
+        "2020-01-01T10:20:30.", "2020-01-01T10:20:30X", "2020-01-01T10:20:30+",
+        "2020-01-01T10:20:30+25:00", "2020-01-01T10:20:30+02:6", "2020-01-01T10:20:30+02:60",
+        "2020-01-01T10:20:30Zx", "2020-01-01T00:00:00Z", "2020-01-01 00:00",
+        "2020-01-01_00:00", "20a0-01-01", "2020-a1-01", "2020-01-a1", "2020-01x01",
+        "2020-00-01", "2020-01-00", "2020-01-32", "2020-01-01T00:00:00+02:00:00",
+    ],
+    Any: [1, "x", None, [1]],
+    None: [None, 1, "x"],
+}
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value"),
+    [(annotation, value) for annotation, values in SCALAR_CASES.items() for value in values],
+    ids=lambda item: repr(item)[:40],
+)
+def test_scalar_conversion_and_errors_match_pydantic(annotation, value):
+    assert_same(annotation, value)
+
+
+def constrained(base, **limits):
+    return Annotated[base, Constraints(**limits)]
+
+
+CONSTRAINT_CASES = [
+    (constrained(str, min_length=1), ["", "a"]),
+    (constrained(str, min_length=3), ["a", "abc"]),
+    (constrained(str, max_length=1), ["abc", "a"]),
+    (constrained(str, max_length=3, min_length=2), ["abcdef", "a", "ab"]),
+    (constrained(str, pattern="^a+$"), ["b", "aaa", "aab"]),
+    (constrained(str, pattern="a"), ["bab", "b"]),
+    (constrained(str, min_length=3, pattern="^a"), ["b", "bbbb"]),
+    (constrained(int, gt=1), [0, 1, 2, "0", "x"]),
+    (constrained(int, ge=1), [0, 1]),
+    (constrained(int, lt=1), [5, 0]),
+    (constrained(int, le=1), [5, 1]),
+    (constrained(float, le=1.5), [5, 1.5, "1.6"]),
+    (constrained(int, multiple_of=3), [5, 6, 0]),
+    (constrained(float, multiple_of=0.5), [0.7, 1.5, 0.3]),
+    (constrained(float, multiple_of=0.1), [0.3, 0.35]),
+    (constrained(int, gt=1, multiple_of=3, lt=10, le=-1, ge=2), [0, 4, 9]),
+    (constrained(int, ge=1, lt=0), [0]),
+    (constrained(int, gt=1), [0.5]),
+    (constrained(decimal.Decimal, gt=1), ["0.5", "2"]),
+    (constrained(datetime.date, gt=datetime.date(2020, 1, 1)), ["2019-01-01", "2021-01-01"]),
+    (constrained(list[int], min_length=2), [[1], [1, 2]]),
+    (constrained(list[int], max_length=1), [[1, 2, 3], [1]]),
+    (constrained(list[int], min_length=1), [[]]),
+    (constrained(list[int], min_length=2), [["x"]]),
+    (constrained(set[int], min_length=2), [[1], [1, 1]]),
+    (constrained(tuple[int, ...], min_length=2), [[1]]),
+    (constrained(dict[str, int], min_length=2), [{}]),
+    (constrained(dict[str, int], max_length=1), [{"a": 1, "b": 2}]),
+]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value"),
+    [(annotation, value) for annotation, values in CONSTRAINT_CASES for value in values],
+    ids=lambda item: repr(item)[:60],
+)
+def test_constraint_errors_match_pydantic(annotation, value):
+    assert_same(annotation, value)
+
+
+CONTAINER_AND_CHOICE_CASES = [
+    (list[int], ["x", ["1", "x", "y"], (1, 2), {1, 2}, {"a": 1}, [], None, [[1]]]),
+    (set[int], ["x", [1, 1], (1, "x"), {"a"}]),
+    (frozenset[int], [[1, 2], "x"]),
+    (tuple[int, ...], ["x", [1, "2"], (1,)]),
+    (tuple[int, str], [[1], [1, "a", 3], ["x", 5], (1, "a")]),
+    (tuple, [[1, "a"], "x"]),
+    (list, [[1, "a"], "x"]),
+    (dict, [{"a": 1}, [1]]),
+    (dict[str, int], ["x", {"a": "x", 5: "1"}, {"a": "1"}, []]),
+    (dict[int, int], [{"a": "x"}, {"1": "2"}]),
+    (dict[str, list[int]], [{"a": [1, "x"], "b": "y"}]),
+    (list[list[int]], [[[1, "x"], "y", [2]]]),
+    (Literal["a"], ["x", "a"]),
+    (Literal["a", "b"], ["x", "b"]),
+    (Literal["a", "b", "c"], ["x"]),
+    (Literal[1, 2], ["1", 1, True, 1.0]),
+    (Literal[1, "a"], [3, "a"]),
+    (Literal[True], [True, 1, "true"]),
+    (Color, ["blue", "red", Color.RED, 1]),
+    (Level, ["1", 3, 1, Level.LOW, "x", 1.0]),
+    (list[Color], [["red", "x"]]),
+]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value"),
+    [(annotation, value) for annotation, values in CONTAINER_AND_CHOICE_CASES for value in values],
+    ids=lambda item: repr(item)[:60],
+)
+def test_container_literal_and_enum_errors_match_pydantic(annotation, value):
+    assert_same(annotation, value)
+
+
+UNION_CASES = [
+    (Union[int, str], [None, [1], "5", 5, 5.0, True]),  # noqa: UP007
+    (Union[str, int], [5, "5"]),  # noqa: UP007
+    (Union[int, float], [5, 5.0, "5", "5.5"]),  # noqa: UP007
+    (Union[float, int], [5, 5.0]),  # noqa: UP007
+    (Union[int, bool], ["true", "1", 1, True]),  # noqa: UP007
+    (Union[bool, int], [1, 2, "yes"]),  # noqa: UP007
+    (Union[int, list[int]], ["x", ["1"], [["x"]]]),  # noqa: UP007
+    (Union[int, Color], ["x", "red"]),  # noqa: UP007
+    (Union[int, Literal["a", "b"]], ["x", "a"]),  # noqa: UP007
+    (Union[constrained(int, gt=5), str], [[], 3, "3"]),  # noqa: UP007
+    (Union[constrained(str, max_length=1), int], ["xx", "x"]),  # noqa: UP007
+    (Union[constrained(float, gt=1), bool], [object()]),  # noqa: UP007
+    (Optional[int], ["x", None, "5"]),
+    (Optional[Union[int, bool]], ["x", None]),  # noqa: UP007
+    (int | None | str, [[], None]),
+    (Union[int, dict[str, int]], ["x", {"a": "b"}]),  # noqa: UP007
+    (Union[int, tuple[int, ...], set[str], frozenset[int]], [object()]),  # noqa: UP007
+    (Union[int, tuple[int, str], dict[str, list[int]]], [object()]),  # noqa: UP007
+    (Union[bool, uuid.UUID, datetime.datetime, datetime.date, decimal.Decimal, bytes],  # noqa: UP007
+     [object()]),
+    (Union[bool, list[Optional[int]], list[Any], tuple, list, dict], [object()]),  # noqa: UP007
+    (Union[bool, Literal[1, "a"]], [object(), "b"]),  # noqa: UP007
+    (Union[int, Any], ["x"]),  # noqa: UP007
+    (list[Optional[int]], [[1, None, "x"]]),
+]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value"),
+    [(annotation, value) for annotation, values in UNION_CASES for value in values],
+    ids=lambda item: repr(item)[:60],
+)
+def test_union_errors_are_tagged_by_member_as_pydantic_does(annotation, value):
+    assert_same(annotation, value)
+
+
+# ---- property: the same answer as pydantic for any JSON-like input ------------------------
+
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**63) + 1, max_value=2**63 - 1),
+    st.floats(allow_nan=False), st.text(max_size=12),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.text(max_size=5), children, max_size=4),
+    max_leaves=12,
+)
+numberish_text = st.from_regex(r"\A\s?[+-]?[0-9_]{0,6}(\.[0-9]{0,3})?([eE][+-]?[0-9])?\s?\Z")
+dateish_text = st.from_regex(
+    r"\A[0-9]{4}-[0-9]{1,2}-[0-9]{2}([T _t][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,8})?)?"
+    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?)?\Z")
+uuidish_text = st.one_of(st.uuids().map(str), st.uuids().map(lambda u: u.hex),
+                         st.from_regex(r"\A[0-9a-fA-Fg-]{0,40}\Z"))
+boolish_text = st.sampled_from(["true", "false", "yes", "no", "on", "off", "1", "0", "t", "f",
+                                "y", "n", "TRUE", "On", "2", "maybe", ""])
+
+PROPERTY_ANNOTATIONS = [
+    int, float, bool, str, decimal.Decimal, uuid.UUID, datetime.datetime, datetime.date,
+    list[int], dict[str, int], Optional[int], Union[int, str], Literal["a", 1], Color, Level,  # noqa: UP007
+    tuple[int, str], set[int], list[Union[int, bool]],  # noqa: UP007
+    constrained(int, ge=0, le=100), constrained(str, min_length=2, max_length=5),
+]
+
+property_settings = settings(max_examples=150, deadline=None,
+                             suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize("annotation", PROPERTY_ANNOTATIONS, ids=repr)
+@property_settings
+@given(value=st.one_of(json_values, numberish_text, dateish_text, uuidish_text, boolish_text))
+def test_any_json_like_value_gets_pydantics_answer(annotation, value):
+    assert_same(annotation, value)
