@@ -879,8 +879,48 @@ class EventLoop(asyncio.AbstractEventLoop):
         """Send a file through `transport` with plain reads and writes (no os.sendfile)."""
         return await transports.sendfile_by_writes(transport, file, offset, count)
 
+    async def sock_sendfile(self, sock, file, offset=0, count=None, *, fallback=True):
+        """Send a file over non-blocking `sock` with plain reads and sock_sendall."""
+        file.seek(offset)
+        total = 0
+        while count is None or total < count:
+            size = 64 * 1024 if count is None else min(64 * 1024, count - total)
+            chunk = file.read(size)
+            if not chunk:
+                break
+            await self.sock_sendall(sock, chunk)
+            total += len(chunk)
+        file.seek(offset + total)
+        return total
+
     async def start_tls(self, *args, **kwargs):
         raise NotImplementedError(transports.NO_TLS_MESSAGE)
+
+    # What this loop leaves out on purpose (see the module docstring), said clearly.
+
+    async def create_datagram_endpoint(self, *args, **kwargs):
+        raise NotImplementedError(
+            "minihttp.loop does not implement UDP (create_datagram_endpoint): "
+            "run UDP code on asyncio's default loop or uvloop"
+        )
+
+    async def subprocess_exec(self, *args, **kwargs):
+        raise NotImplementedError(_NO_SUBPROCESS_MESSAGE)
+
+    async def subprocess_shell(self, *args, **kwargs):
+        raise NotImplementedError(_NO_SUBPROCESS_MESSAGE)
+
+    async def connect_read_pipe(self, *args, **kwargs):
+        raise NotImplementedError(_NO_SUBPROCESS_MESSAGE)
+
+    async def connect_write_pipe(self, *args, **kwargs):
+        raise NotImplementedError(_NO_SUBPROCESS_MESSAGE)
+
+
+_NO_SUBPROCESS_MESSAGE = (
+    "minihttp.loop does not implement subprocesses or pipes: "
+    "use subprocess.run in loop.run_in_executor(), or asyncio's default loop"
+)
 
 
 def _file_descriptor(fd) -> int:

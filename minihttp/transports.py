@@ -97,13 +97,14 @@ class SocketTransport(asyncio.Transport):
         self._protocol_writing_paused = False
         self._writes_after_close = 0
         self._drain_waiters: list[asyncio.Future] = []
+        self._choose_reader()
         loop._transports.add(self)
         if server is not None:
             server._attach()
 
     def _start(self) -> None:
         """Start reading, then tell the protocol the connection is made."""
-        self._loop._add_internal_reader(self._fd, self._on_readable)
+        self._loop._add_internal_reader(self._fd, self._read_handler)
         try:
             self._protocol.connection_made(self)
         except (SystemExit, KeyboardInterrupt):
@@ -131,6 +132,40 @@ class SocketTransport(asyncio.Transport):
         except BaseException as error:
             self._protocol_failed(error, "data_received")
 
+    def _on_readable_into_buffer(self) -> None:
+        # asyncio.BufferedProtocol: the protocol lends us its buffer (one copy less).
+        try:
+            buffer = self._protocol.get_buffer(-1)
+            if not len(buffer):
+                raise RuntimeError("get_buffer() returned an empty buffer")
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as error:
+            self._protocol_failed(error, "get_buffer")
+            return
+        try:
+            count = self._sock.recv_into(buffer)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as error:
+            self._connection_failed(error)
+            return
+        if not count:
+            self._on_end_of_stream()
+            return
+        try:
+            self._protocol.buffer_updated(count)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as error:
+            self._protocol_failed(error, "buffer_updated")
+
+    def _choose_reader(self) -> None:
+        if isinstance(self._protocol, asyncio.BufferedProtocol):
+            self._read_handler = self._on_readable_into_buffer
+        else:
+            self._read_handler = self._on_readable
+
     def _on_end_of_stream(self) -> None:
         try:
             keep_open = self._protocol.eof_received()
@@ -156,7 +191,7 @@ class SocketTransport(asyncio.Transport):
         if self._closing or not self._reading_paused:
             return
         self._reading_paused = False
-        self._loop._add_internal_reader(self._fd, self._on_readable)
+        self._loop._add_internal_reader(self._fd, self._read_handler)
 
     def is_reading(self) -> bool:
         return not self._reading_paused and not self._closing
@@ -363,6 +398,9 @@ class SocketTransport(asyncio.Transport):
 
     def set_protocol(self, protocol) -> None:
         self._protocol = protocol
+        self._choose_reader()
+        if self.is_reading():
+            self._loop._add_internal_reader(self._fd, self._read_handler)
 
     def __repr__(self) -> str:
         state = "closing" if self._closing else "open"

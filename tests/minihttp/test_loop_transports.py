@@ -589,3 +589,103 @@ def test_closing_the_loop_with_open_transports_and_servers_releases_their_socket
     assert listening.fileno() == -1
     assert connection.fileno() == -1
     assert loop.is_closed()
+
+
+# ---- buffered protocols and sendfile ------------------------------------------------
+
+
+class BufferedEcho(asyncio.BufferedProtocol):
+    """Reads into its own buffer (get_buffer / buffer_updated) and echoes."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray(16)  # small on purpose: data arrives in pieces
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def get_buffer(self, size_hint: int) -> bytearray:
+        return self.buffer
+
+    def buffer_updated(self, count: int) -> None:
+        self.transport.write(bytes(self.buffer[:count]))
+
+
+def test_a_buffered_protocol_reads_into_its_own_buffer(run_async):
+    payload = bytes(range(256)) * 4
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(BufferedEcho, "127.0.0.1", 0)
+        client = await connected_client(server.sockets[0].getsockname()[1])
+        await loop.sock_sendall(client, payload)
+        echoed = bytearray()
+        while len(echoed) < len(payload):
+            echoed += await loop.sock_recv(client, 65536)
+        client.close()
+        server.close()
+        await server.wait_closed()
+        return bytes(echoed)
+
+    assert run_async(main()) == payload
+
+
+def test_sendfile_and_sock_sendfile_copy_a_file_range(loop_name, run_async, tmp_path):
+    path = tmp_path / "data.bin"
+    if loop_name == "uvloop":
+        # uvloop implements neither; it inherits AbstractEventLoop's refusal.
+        async def refused():
+            loop = asyncio.get_running_loop()
+            with socket.socket() as sock, path.open("wb") as file:
+                with pytest.raises(NotImplementedError):
+                    await loop.sock_sendfile(sock, file)
+
+        run_async(refused())
+        return
+    path.write_bytes(bytes(range(256)) * 1024)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, protocols = await start_recording_server()
+        transport, _ = await loop.create_connection(RecordingProtocol, "127.0.0.1", port)
+        with path.open("rb") as file:
+            sent_by_transport = await loop.sendfile(transport, file, offset=1000, count=100_000)
+            position_after = file.tell()
+        protocol = await wait_for_protocol(protocols)
+        while len(protocol.received) < 100_000:
+            await protocol.data_arrived.wait()
+            protocol.data_arrived.clear()
+        transport.close()
+        raw = await connected_client(port)
+        while len(protocols) < 2 or protocols[1].transport is None:
+            await asyncio.sleep(0.001)
+        with path.open("rb") as file, raw:
+            sent_by_socket = await loop.sock_sendfile(raw, file, 0, 5000)
+            while len(protocols[1].received) < 5000:
+                await protocols[1].data_arrived.wait()
+                protocols[1].data_arrived.clear()
+        server.close()
+        await server.wait_closed()
+        return (
+            sent_by_transport,
+            position_after,
+            bytes(protocol.received),
+            sent_by_socket,
+            bytes(protocols[1].received),
+        )
+
+    data = path.read_bytes()
+    sent, position, received, sent_raw, received_raw = run_async(main())
+    assert (sent, position) == (100_000, 101_000)
+    assert received == data[1000:101_000]
+    assert (sent_raw, received_raw) == (5000, data[:5000])
+
+
+def test_udp_and_subprocesses_are_refused_with_a_clear_message():
+    async def main():
+        loop = asyncio.get_running_loop()
+        with pytest.raises(NotImplementedError, match="UDP"):
+            await loop.create_datagram_endpoint(asyncio.DatagramProtocol, ("127.0.0.1", 0))
+        with pytest.raises(NotImplementedError, match="run_in_executor"):
+            await asyncio.create_subprocess_exec("true")
+
+    minihttp.loop.run(main())
