@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import sys
 import typing
 from typing import Any, ClassVar
 
@@ -136,6 +137,11 @@ class Model:
         cls.model_fields = fields
         cls.__model_fields__ = fields
         cls.__compiled_plans__ = None
+        # A model declared inside a function may name its neighbours ("list[Point]" under
+        # `from __future__ import annotations`): keep that function's names for resolving.
+        caller = sys._getframe(1)
+        cls.__defining_namespace__ = (
+            None if caller.f_locals is caller.f_globals else dict(caller.f_locals))
 
     def __init__(self, **data):
         try:
@@ -234,7 +240,11 @@ def _as_lists(errors: list[dict]) -> list[dict]:
 
 def resolve_fields(cls) -> dict[str, FieldInfo]:
     """Fill each FieldInfo's annotation from the class's (possibly string) annotations."""
-    hints = typing.get_type_hints(cls, include_extras=True)
+    local_names = {}
+    for klass in reversed(cls.__mro__):
+        local_names.update(klass.__dict__.get("__defining_namespace__") or {})
+    local_names.setdefault(cls.__name__, cls)
+    hints = typing.get_type_hints(cls, localns=local_names, include_extras=True)
     for name, info in cls.model_fields.items():
         info.annotation = hints[name]
     return cls.model_fields

@@ -23,6 +23,7 @@ from miniasgi.models import REQUIRED, Model
 from miniasgi.validation import Constraints, ValidationError, compile_validator
 
 _translated_models: dict[type, type] = {}
+_in_translation: set[type] = set()
 
 
 def _field_arguments(constraints: Constraints | None) -> dict:
@@ -36,6 +37,9 @@ def _field_arguments(constraints: Constraints | None) -> dict:
 def _pydantic_model(model: type) -> type:
     if model in _translated_models:
         return _translated_models[model]
+    if model in _in_translation:  # a self-reference: a forward reference, rebuilt below
+        return model.__name__
+    _in_translation.add(model)
     from miniasgi.models import resolve_fields
 
     namespace: dict = {"__annotations__": {}, "__module__": __name__}
@@ -52,7 +56,9 @@ def _pydantic_model(model: type) -> type:
     config = dict(model.model_config)
     namespace["model_config"] = pydantic.ConfigDict(**config)
     translated = type(model.__name__, (pydantic.BaseModel,), namespace)
+    translated.model_rebuild(_types_namespace={model.__name__: translated})
     _translated_models[model] = translated
+    _in_translation.discard(model)
     return translated
 
 

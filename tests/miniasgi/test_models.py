@@ -1,0 +1,365 @@
+"""Model and Field: declaring bodies with class annotations (the pydantic BaseModel subset).
+
+Grouped as a FastAPI user meets them: declaring fields, validating input (compared
+against pydantic through equivalent BaseModels), the model_config switches, dumping
+output, copying, and the errors a model author gets for a mistake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import uuid
+from typing import Annotated, Optional
+
+import pytest
+
+from miniasgi.models import Field, FieldInfo, Model
+from miniasgi.validation import Constraints, ValidationError, compile_validator
+from tests.miniasgi.test_validation_differential import our_outcome, pydantic_outcome
+
+
+class Image(Model):
+    url: str
+    name: str | None = None
+
+
+class Item(Model):
+    name: str = Field(min_length=1, max_length=20)
+    price: float = Field(gt=0)
+    tax: Optional[float] = None
+    tags: list[str] = []
+    images: list[Image] | None = None
+
+
+class Offer(Model):
+    name: str
+    items: list[Item]
+    created: datetime.datetime = Field(default_factory=lambda: datetime.datetime(2020, 1, 1))
+
+
+class Strict(Model):
+    model_config = {"extra": "forbid"}
+    id: int
+    label: str = "x"
+
+
+class Aliased(Model):
+    item_id: int = Field(alias="itemId")
+    display_name: str = Field("anon", alias="displayName")
+
+
+class Tree(Model):
+    value: int
+    children: list[Tree] = []
+
+
+# ---- validation, compared with pydantic ---------------------------------------------------
+
+MODEL_CASES = [
+    (Item, {"name": "pen", "price": "1.5"}),
+    (Item, {"name": "", "price": -1, "tags": [1, "x", None]}),
+    (Item, {"price": "x"}),
+    (Item, {}),
+    (Item, "not a dict"),
+    (Item, [1, 2]),
+    (Item, {"name": "pen", "price": 1, "images": [{"url": "a"}, {"name": 5}, "x"]}),
+    (Item, {"name": "pen", "price": 1, "unknown": "ignored"}),
+    (Offer, {"name": "o", "items": [{"name": "a", "price": 1}, {"name": "b", "price": 0}]}),
+    (Offer, {"name": "o", "items": "x"}),
+    (Offer, {"name": "o", "items": [], "created": "2021-05-05T10:00:00Z"}),
+    (Strict, {"id": 1, "other": 2, "more": [3]}),
+    (Strict, {"other": 2}),
+    (Aliased, {"itemId": "5"}),
+    (Aliased, {"item_id": 5}),
+    (Aliased, {"itemId": "x", "displayName": 3}),
+    (Tree, {"value": 1, "children": [{"value": 2, "children": [{"value": "x"}]}]}),
+    (list[Item], [{"name": "a", "price": 1}, {"name": "b"}]),
+    (dict[str, Image], {"a": {"url": "u"}, "b": {}}),
+    (Optional[Image], None),
+    (Annotated[list[Image], Constraints(min_length=1)], []),
+]
+
+
+@pytest.mark.parametrize(("annotation", "value"), MODEL_CASES,
+                         ids=[repr(value)[:50] for _, value in MODEL_CASES])
+def test_model_validation_matches_pydantic_base_model(annotation, value):
+    ours = our_outcome(annotation, value, ("body",))
+    theirs = pydantic_outcome(annotation, value, ("body",))
+    assert ours == theirs
+
+
+def test_every_bad_field_is_reported_not_only_the_first():
+    with pytest.raises(ValidationError) as caught:
+        Item.model_validate({"name": "", "price": 0, "tags": "x"})
+    assert [error["loc"] for error in caught.value.errors] == [["name"], ["price"], ["tags"]]
+
+
+def test_a_missing_field_reports_the_whole_input_as_pydantic_does():
+    data = {"price": 1}
+    with pytest.raises(ValidationError) as caught:
+        Item.model_validate(data)
+    assert caught.value.errors == [
+        {"type": "missing", "loc": ["name"], "msg": "Field required", "input": data}]
+
+
+def test_nested_errors_are_located_from_the_given_prefix():
+    validator = compile_validator(Offer)
+    with pytest.raises(ValidationError) as caught:
+        validator({"name": "o", "items": [{"name": "a", "price": 1},
+                                          {"name": "b", "price": "free"}]}, ("body",))
+    assert [error["loc"] for error in caught.value.errors] == [["body", "items", 1, "price"]]
+
+
+def test_constructor_validates_keyword_arguments():
+    item = Item(name="pen", price="2")
+    assert item.price == 2.0 and isinstance(item.price, float)
+    with pytest.raises(ValidationError):
+        Item(name="pen")
+
+
+def test_an_instance_passes_through_validation_unchanged():
+    item = Item(name="pen", price=1)
+    assert compile_validator(Item)(item) is item
+
+
+# ---- defaults ----------------------------------------------------------------------------
+
+
+def test_mutable_defaults_are_copied_per_instance():
+    first = Item(name="a", price=1)
+    second = Item(name="b", price=1)
+    first.tags.append("changed")
+    assert second.tags == []
+
+
+def test_default_factory_runs_for_each_instance():
+    calls = []
+
+    class Stamped(Model):
+        stamp: int = Field(default_factory=lambda: calls.append(1) or len(calls))
+
+    assert [Stamped().stamp, Stamped().stamp] == [1, 2]
+    assert Stamped(stamp=9).stamp == 9 and len(calls) == 2
+
+
+def test_defaults_are_not_validated_as_in_pydantic():
+    class Loose(Model):
+        count: int = "not a number"
+
+    assert Loose().count == "not a number"
+
+
+def test_a_field_with_both_default_and_factory_is_refused_at_declaration():
+    with pytest.raises(TypeError, match="either default= or default_factory="):
+        Field(1, default_factory=list)
+
+
+# ---- declaration -------------------------------------------------------------------------
+
+
+def test_model_fields_describe_each_field():
+    fields = Item.model_fields
+    assert list(fields) == ["name", "price", "tax", "tags", "images"]
+    assert isinstance(fields["name"], FieldInfo)
+    assert fields["name"].required and not fields["tax"].required
+    assert fields["price"].constraints == Constraints(gt=0)
+
+
+def test_fields_are_inherited_and_can_be_overridden():
+    class Base(Model):
+        id: int
+        note: str = "base"
+
+    class Child(Base):
+        note: str = "child"
+        extra: bool = False
+
+    assert list(Child.model_fields) == ["id", "note", "extra"]
+    assert Child(id=1).note == "child"
+    assert Base(id=1).note == "base"
+
+
+def test_forward_references_and_self_reference_resolve_at_first_use():
+    tree = Tree.model_validate({"value": 1, "children": [{"value": 2}]})
+    assert tree.children[0] == Tree(value=2)
+
+
+def test_class_variables_and_private_names_are_not_fields():
+    from typing import ClassVar
+
+    class WithClassVar(Model):
+        registry: ClassVar[dict] = {}
+        _cache: int = 0
+        name: str
+
+    assert list(WithClassVar.model_fields) == ["name"]
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int = 0
+
+
+def test_dataclass_fields_validate_like_models():
+    class Shape(Model):
+        points: list[Point]
+
+    shape = Shape.model_validate({"points": [{"x": "1"}, {"x": 2, "y": "3"}]})
+    assert shape.points == [Point(1, 0), Point(2, 3)]
+    with pytest.raises(ValidationError) as caught:
+        Shape.model_validate({"points": [{"y": 1}, "x"]})
+    assert [(error["type"], error["loc"]) for error in caught.value.errors] == [
+        ("missing", ["points", 0, "x"]), ("dataclass_type", ["points", 1])]
+
+
+# ---- model_config ------------------------------------------------------------------------
+
+
+def test_extra_allow_keeps_unknown_keys_and_dumps_them():
+    class Open(Model):
+        model_config = {"extra": "allow"}
+        id: int
+
+    opened = Open.model_validate({"id": 1, "colour": "red"})
+    assert opened.colour == "red"
+    assert opened.model_dump() == {"id": 1, "colour": "red"}
+
+
+def test_from_attributes_reads_any_object():
+    class Row:
+        def __init__(self):
+            self.id = 3
+            self.label = "row"
+
+    class FromRow(Model):
+        model_config = {"from_attributes": True}
+        id: int
+        label: str
+
+    assert FromRow.model_validate(Row()) == FromRow(id=3, label="row")
+    with pytest.raises(ValidationError) as caught:
+        FromRow.model_validate("text")
+    assert caught.value.errors[0]["type"] == "model_attributes_type"
+
+
+def test_without_from_attributes_an_object_is_refused():
+    class Row:
+        id = 3
+
+    with pytest.raises(ValidationError) as caught:
+        Strict.model_validate(Row())
+    assert caught.value.errors[0]["type"] == "model_type"
+
+
+# ---- output ------------------------------------------------------------------------------
+
+
+def test_model_dump_python_mode_keeps_python_types():
+    moment = datetime.datetime(2021, 5, 5, 10, tzinfo=datetime.UTC)
+    offer = Offer(name="o", items=[{"name": "a", "price": 1, "images": [{"url": "u"}]}],
+                  created=moment)
+    assert offer.model_dump() == {
+        "name": "o",
+        "items": [{"name": "a", "price": 1.0, "tax": None, "tags": [],
+                   "images": [{"url": "u", "name": None}]}],
+        "created": moment,
+    }
+
+
+def test_model_dump_json_mode_matches_pydantic():
+    import pydantic
+
+    class Event(Model):
+        id: uuid.UUID
+        when: datetime.datetime
+        day: datetime.date
+        tags: set[str] = set()
+
+    class PydanticEvent(pydantic.BaseModel):
+        id: uuid.UUID
+        when: datetime.datetime
+        day: datetime.date
+        tags: set[str] = set()
+
+    data = {"id": "12345678123456781234567812345678", "when": "2021-05-05T10:00:00Z",
+            "day": "2021-05-05", "tags": ["a"]}
+    assert Event.model_validate(data).model_dump(mode="json") == \
+        PydanticEvent.model_validate(data).model_dump(mode="json")
+    assert Event.model_validate(data).model_dump_json() == \
+        PydanticEvent.model_validate(data).model_dump_json()
+
+
+@pytest.mark.parametrize("options", [
+    {"include": {"name", "price"}},
+    {"exclude": {"tags"}},
+    {"exclude_unset": True},
+    {"exclude_defaults": True},
+    {"exclude_none": True},
+    {"exclude": {"images": {0: {"name"}}}},
+    {"include": {"name": True, "images": {0: {"url"}}}},
+], ids=repr)
+def test_model_dump_options_match_pydantic(options):
+    data = {"name": "pen", "price": 1, "tags": [], "images": [{"url": "u"}]}
+    ours = Item.model_validate(data).model_dump(**options)
+    from tests.miniasgi.test_validation_differential import to_pydantic
+
+    theirs = to_pydantic(Item).model_validate(data).model_dump(**options)
+    assert ours == theirs
+
+
+def test_by_alias_dumps_the_wire_names():
+    aliased = Aliased.model_validate({"itemId": 1})
+    assert aliased.model_dump() == {"item_id": 1, "display_name": "anon"}
+    assert aliased.model_dump(by_alias=True) == {"itemId": 1, "displayName": "anon"}
+
+
+def test_field_exclude_never_dumps_the_field():
+    class Account(Model):
+        name: str
+        password_hash: str = Field(exclude=True)
+
+    account = Account(name="a", password_hash="secret")
+    assert account.model_dump() == {"name": "a"}
+    assert "secret" not in account.model_dump_json()
+
+
+def test_model_dump_rejects_an_unknown_mode():
+    with pytest.raises(ValueError, match="mode must be 'python' or 'json'"):
+        Image(url="u").model_dump(mode="yaml")
+
+
+# ---- JSON input, copies, equality --------------------------------------------------------
+
+
+def test_model_validate_json_parses_then_validates():
+    assert Image.model_validate_json('{"url": "u"}') == Image(url="u")
+    with pytest.raises(ValidationError) as caught:
+        Image.model_validate_json("{not json")
+    assert caught.value.errors[0]["type"] == "json_invalid"
+    assert caught.value.errors[0]["msg"] == "JSON decode error"
+
+
+def test_model_copy_applies_updates_without_touching_the_original():
+    item = Item(name="pen", price=1)
+    changed = item.model_copy(update={"price": 2.0})
+    assert (item.price, changed.price) == (1.0, 2.0)
+    assert "price" in changed.model_fields_set
+
+
+def test_deep_copy_does_not_share_lists():
+    item = Item(name="pen", price=1, tags=["a"])
+    copied = item.model_copy(deep=True)
+    copied.tags.append("b")
+    assert item.tags == ["a"]
+
+
+def test_models_compare_by_type_and_values_and_print_their_fields():
+    assert Image(url="u") == Image(url="u")
+    assert Image(url="u") != Image(url="v")
+    assert repr(Image(url="u")) == "Image(url='u', name=None)"
+
+
+def test_model_fields_set_lists_only_what_was_sent():
+    assert Item(name="pen", price=1).model_fields_set == {"name", "price"}
