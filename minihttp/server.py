@@ -125,7 +125,7 @@ class HTTPConnection(asyncio.Protocol):
     __slots__ = (
         "server", "state", "transport", "parser", "cycle", "client", "server_address",
         "held_responses", "pipelined_head", "reading_paused", "writable", "drain_waiter",
-        "deadline", "timer", "head_started",
+        "deadline", "timer", "head_started", "dispatching",
     )
 
     def __init__(self, server: ServerState) -> None:
@@ -144,6 +144,7 @@ class HTTPConnection(asyncio.Protocol):
         self.deadline: float | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.head_started = False
+        self.dispatching = False
 
     # -- the transport's callbacks (asyncio.Protocol) -------------------------------
 
@@ -198,34 +199,59 @@ class HTTPConnection(asyncio.Protocol):
     # -- the dispatch loop: one branch per parser event --------------------------------
 
     def handle_events(self) -> None:
+        """Parse and dispatch everything buffered; write what it produced in one go.
+
+        The app starts once its request's events so far are dispatched (at
+        EndOfMessage, or when the input runs out mid-body), so a request that
+        arrived whole is seen whole by its first receive(). Responses completed
+        during this pass are held and written together at the end of it.
+        """
         parser = self.parser
-        while self.state != CLOSED:
-            try:
-                event = parser.next_event()
-            except RemoteProtocolError as error:
-                self.reject(error)
-                return
-            if event is http11.NEED_DATA:
-                if self.state == IDLE and self.head_started:
-                    self.set_deadline(self.server.config.timeout_request_head)
-                self.flush_held_responses()
-                return
-            event_type = type(event)
-            if event_type is http11.RequestHead:
-                self.start_cycle(event)
-            elif event_type is http11.BodyData:
-                self.cycle.body_arrived(event.data)  # type: ignore[union-attr]
-            elif event_type is http11.EndOfMessage:
-                cycle = self.cycle
-                cycle.request_complete = True  # type: ignore[union-attr]
-                cycle.wake()  # type: ignore[union-attr]
-                if not cycle.app_done:  # type: ignore[union-attr]
-                    self.read_ahead()
+        self.dispatching = True
+        try:
+            while self.state != CLOSED:
+                try:
+                    event = parser.next_event()
+                except RemoteProtocolError as error:
+                    self.reject(error)
                     return
-                self.finish_cycle()
-            elif event is http11.CONNECTION_CLOSED:
-                self.close()
-                return
+                if event is http11.NEED_DATA:
+                    self.input_exhausted()
+                    return
+                event_type = type(event)
+                if event_type is http11.RequestHead:
+                    self.begin_request(event)
+                elif event_type is http11.BodyData:
+                    self.cycle.body_arrived(event.data)  # type: ignore[union-attr]
+                elif event_type is http11.EndOfMessage:
+                    if not self.request_ended():
+                        return
+                elif event is http11.CONNECTION_CLOSED:
+                    self.close()
+                    return
+        finally:
+            self.dispatching = False
+            self.flush_held_responses()
+
+    def input_exhausted(self) -> None:
+        cycle = self.cycle
+        if cycle is not None and not cycle.app_started:
+            self.start_app(cycle)  # a body still arriving: the app may stream it
+        elif self.state == IDLE and self.head_started:
+            self.set_deadline(self.server.config.timeout_request_head)
+
+    def request_ended(self) -> bool:
+        """EndOfMessage: True if dispatching may go on to a pipelined request."""
+        cycle = self.cycle
+        cycle.request_complete = True  # type: ignore[union-attr]
+        cycle.wake()  # type: ignore[union-attr]
+        if not cycle.app_started:  # type: ignore[union-attr]
+            self.start_app(cycle)  # type: ignore[arg-type]
+        if cycle.app_done:  # type: ignore[union-attr]
+            self.after_app(cycle)  # type: ignore[arg-type]
+            return True
+        self.read_ahead()
+        return False
 
     def read_ahead(self) -> None:
         """While a response is in progress, peek for a pipelined request head.
@@ -240,11 +266,10 @@ class HTTPConnection(asyncio.Protocol):
                 event = error
             if event is not http11.NEED_DATA:
                 self.pipelined_head = event
-        if self.pipelined_head is not None and not self.reading_paused:
-            self.reading_paused = True
-            self.transport.pause_reading()
+        if self.pipelined_head is not None:
+            self.pause_reading()
 
-    def start_cycle(self, head: Any) -> None:
+    def begin_request(self, head: Any) -> None:
         server = self.server
         self.state = BUSY
         self.deadline = None
@@ -258,10 +283,12 @@ class HTTPConnection(asyncio.Protocol):
         except ValueError as error:
             self.reject(RemoteProtocolError(400, str(error)))
             return
-        cycle = server.cycle_class(self, head, scope)
-        self.cycle = cycle
-        server.requests_in_flight += 1
-        server.loop.create_task(cycle.run_app())
+        self.cycle = server.cycle_class(self, head, scope)
+
+    def start_app(self, cycle: RequestCycle) -> None:
+        cycle.app_started = True
+        self.server.requests_in_flight += 1
+        self.server.loop.create_task(cycle.run_app())
 
     def build_scope(self, head: Any) -> dict[str, Any]:
         server = self.server
@@ -294,21 +321,27 @@ class HTTPConnection(asyncio.Protocol):
         }
 
     def app_finished(self, cycle: RequestCycle) -> None:
-        """The app returned (or failed): go on once the request is read too."""
+        """The app returned (or failed); called from its task."""
         self.server.requests_in_flight -= 1
+        if not self.dispatching:
+            self.after_app(cycle)
+
+    def after_app(self, cycle: RequestCycle) -> None:
+        """Go on once both the app is done and its request has been read."""
         if self.state == CLOSED:
             self.cycle = None
-            return
-        if not cycle.keep_alive:
+        elif not cycle.keep_alive:
             self.close()
         elif cycle.request_complete:
             self.finish_cycle()
-            self.handle_events()
+            if not self.dispatching:
+                self.handle_events()
         elif cycle.continue_pending:
             self.close()  # the client waits for 100 Continue before sending the body
         else:
             self.resume_reading()  # read and discard the rest of the unread body
-            self.handle_events()
+            if not self.dispatching:
+                self.handle_events()
 
     def finish_cycle(self) -> None:
         self.cycle = None
@@ -322,10 +355,11 @@ class HTTPConnection(asyncio.Protocol):
             self.pipelined_head = None
             if isinstance(held, RemoteProtocolError):
                 self.reject(held)
-            elif held is http11.CONNECTION_CLOSED:
+                return
+            if held is http11.CONNECTION_CLOSED:
                 self.close()
-            else:
-                self.start_cycle(held)
+                return
+            self.begin_request(held)
         self.resume_reading()
 
     # -- writing, closing, timing out ------------------------------------------------
@@ -339,8 +373,10 @@ class HTTPConnection(asyncio.Protocol):
             self.transport.write(data)
 
     def write_final(self, data: bytes) -> None:
-        """Write a complete response, or hold it if a pipelined request is waiting."""
-        if self.pipelined_head is not None and len(self.held_responses) < MAX_HELD_RESPONSES:
+        """Write a complete response, or hold it while more responses may follow soon."""
+        if (self.dispatching or self.pipelined_head is not None) and len(
+            self.held_responses
+        ) < MAX_HELD_RESPONSES:
             self.held_responses.append(data)
         else:
             self.write(data)
@@ -382,9 +418,13 @@ class HTTPConnection(asyncio.Protocol):
 
     def set_deadline(self, seconds: float) -> None:
         loop = self.server.loop
-        self.deadline = loop.time() + seconds
-        if self.timer is None:
-            self.timer = loop.call_at(self.deadline, self.deadline_reached)
+        deadline = self.deadline = loop.time() + seconds
+        timer = self.timer
+        if timer is not None and timer.when() > deadline:
+            timer.cancel()  # set for a later deadline (a new connection's head timeout)
+            timer = None
+        if timer is None:
+            self.timer = loop.call_at(deadline, self.deadline_reached)
 
     def deadline_reached(self) -> None:
         self.timer = None
@@ -405,15 +445,15 @@ class RequestCycle:
     __slots__ = (
         "connection", "head", "scope", "writer", "body_chunks", "body_buffered",
         "request_complete", "body_delivered", "continue_pending", "response_state",
-        "status", "headers", "disconnected", "app_done", "waiter", "keep_alive",
-        "peer_done_sending",
+        "status", "headers", "disconnected", "app_started", "app_done", "waiter",
+        "keep_alive", "peer_done_sending",
     )
 
     def __init__(self, connection: HTTPConnection, head: Any, scope: dict[str, Any]) -> None:
         self.connection = connection
         self.head = head
         self.scope = scope
-        self.writer = http11.ResponseWriter(head, connection.server.server_header)
+        self.writer = http11.ResponseWriter(head, server_header=connection.server.server_header)
         self.body_chunks: list[bytes] = []
         self.body_buffered = 0
         self.request_complete = False
@@ -423,6 +463,7 @@ class RequestCycle:
         self.status = 0
         self.headers: Any = ()
         self.disconnected = False
+        self.app_started = False
         self.app_done = False
         self.waiter: asyncio.Future | None = None
         self.keep_alive = True
@@ -450,11 +491,14 @@ class RequestCycle:
     def app_failed(self, error: Exception | None) -> None:
         scope = self.scope
         what = f"{scope['method']} {scope['path']}"
-        if error is None:
+        if error is None and self.disconnected:
+            logger.debug("the client left before the response to %s was complete", what)
+        elif error is None:
             logger.error("the app returned without completing the response to %s", what)
         else:
             logger.error("the app raised while answering %s", what, exc_info=error)
-        if self.response_state == NOT_STARTED and not self.disconnected:
+        if self.response_state in (NOT_STARTED, STARTED) and not self.disconnected:
+            # Nothing is on the wire yet (the head waits for the first body): a clean 500.
             self.status = 500
             self.response_state = COMPLETE
             self.keep_alive = self.head.keep_alive and not self.connection.server.shutting_down
@@ -560,10 +604,10 @@ class RequestCycle:
         writer = self.writer
         try:
             if self.response_state == STARTED:
-                data = writer.head(self.status, self.headers) + writer.body(body, more_body)
+                data = writer.head(self.status, self.headers) + writer.body(body, more=more_body)
                 self.headers = ()
             else:
-                data = writer.body(body, more_body)
+                data = writer.body(body, more=more_body)
         except LocalProtocolError as error:
             raise ASGIMessageError(f"the app's response cannot be sent: {error}") from None
         connection = self.connection
