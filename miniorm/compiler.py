@@ -56,7 +56,17 @@ from .query import Delete, Insert, Select, Update, is_model
 
 
 def compile(query: Any, dialect: Dialect) -> tuple[str, list[Any]]:  # noqa: A001 - the word
-    """Return `(sql, params)` for a Select, Insert, Update or Delete."""
+    """Return `(sql, params)` for a Select, Insert, Update or Delete.
+
+    Queries are immutable (every builder method returns a copy), so the result
+    is cached on the query object per dialect: a query built once at import
+    time and run a thousand times is compiled once.
+    """
+    cache = getattr(query, "__dict__", None)
+    cache_key = ("_compiled", dialect.name)
+    if cache is not None and cache_key in cache:
+        sql, params = cache[cache_key]
+        return sql, list(params)
     writer = SQLWriter(dialect)
     try:
         method = STATEMENT_WRITERS[type(query)]
@@ -65,6 +75,8 @@ def compile(query: Any, dialect: Dialect) -> tuple[str, list[Any]]:  # noqa: A00
             f"cannot compile {query!r}: pass select(...), insert(...), update(...) or delete(...)"
         ) from None
     sql = method(writer, query)
+    if cache is not None:
+        cache[cache_key] = (sql, tuple(writer.params))
     return sql, writer.params
 
 

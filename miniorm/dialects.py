@@ -75,6 +75,9 @@ class Dialect:
     placeholder = ""
     type_names: dict[str, str] = {}
     supports_returning = True
+    # Write a batch of new rows as one INSERT with many VALUES groups (one round
+    # trip) rather than one INSERT per row.
+    multi_row_insert = False
 
     quote = staticmethod(quote_identifier)
 
@@ -181,6 +184,7 @@ def foreign_key_constraint_name(table: str, column: str) -> str:
 class PostgresDialect(Dialect):
     name = "postgresql"
     placeholder = "%s"
+    multi_row_insert = True
     type_names = {
         "int": "BIGINT", "float": "DOUBLE PRECISION", "str": "TEXT", "bool": "BOOLEAN",
         "bytes": "BYTEA", "datetime": "TIMESTAMP", "datetime_tz": "TIMESTAMPTZ",

@@ -42,6 +42,11 @@ from .relationships import Relationship
 # Every model class, by class name and by table name (for relationships, DDL, FKs).
 MODEL_REGISTRY: dict[str, type[Model]] = {}
 
+# How many column assignments have happened on any instance, ever. A session that
+# saw the same number at its last flush knows that nothing it tracks can have
+# changed, and skips scanning its identity map (a cheap, conservative test).
+MODIFICATION_COUNT = [0]
+
 
 class Table:
     """What a model's table looks like: name, ordered columns, key, relationships."""
@@ -193,6 +198,7 @@ class Model(metaclass=ModelMeta):
                 object.__setattr__(self, "_orm_modified", {name})
             else:
                 modified.add(name)
+            MODIFICATION_COUNT[0] += 1
 
     def to_dict(self) -> dict[str, Any]:
         """The column values, by field name."""

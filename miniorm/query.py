@@ -65,6 +65,8 @@ class Query:
     def _copy(self):
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
+        for key in [key for key in clone.__dict__ if isinstance(key, tuple)]:
+            del clone.__dict__[key]  # the compiled-SQL cache belongs to the original
         return clone
 
     def where(self, *conditions: Expression):
