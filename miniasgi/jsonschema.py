@@ -140,11 +140,7 @@ def _array_schema(container, arguments, definitions, ref_prefix) -> dict:
             return {"type": "array", "maxItems": 0}
         return {"type": "array", "prefixItems": [item_schema(item) for item in arguments],
                 "minItems": len(arguments), "maxItems": len(arguments)}
-    schema: dict = {"type": "array"}
-    if arguments and arguments[0] is not Any:
-        schema["items"] = item_schema(arguments[0])
-    elif arguments:
-        schema["items"] = {}
+    schema: dict = {"type": "array", "items": item_schema(arguments[0]) if arguments else {}}
     if container in (set, frozenset):
         schema["uniqueItems"] = True
     return schema

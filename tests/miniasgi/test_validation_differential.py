@@ -45,14 +45,19 @@ def _pydantic_model(model: type) -> type:
     namespace: dict = {"__annotations__": {}, "__module__": __name__}
     for name, info in resolve_fields(model).items():
         namespace["__annotations__"][name] = to_pydantic(info.annotation)
-        default = pydantic.Field(
-            info.default if info.default is not REQUIRED else ...,
-            **({"default_factory": info.default_factory} if info.default_factory else {}),
-            alias=info.alias, **_field_arguments(info.constraints))
+        documentation = {"alias": info.alias, "title": info.title,
+                         "description": info.description, "examples": info.examples,
+                         "exclude": info.exclude or None}
+        documentation = {key: value for key, value in documentation.items() if value is not None}
         if info.default_factory:
-            default = pydantic.Field(default_factory=info.default_factory, alias=info.alias,
+            default = pydantic.Field(default_factory=info.default_factory, **documentation,
                                      **_field_arguments(info.constraints))
+        else:
+            default = pydantic.Field(info.default if info.default is not REQUIRED else ...,
+                                     **documentation, **_field_arguments(info.constraints))
         namespace[name] = default
+    if model.__doc__:
+        namespace["__doc__"] = model.__doc__
     config = dict(model.model_config)
     namespace["model_config"] = pydantic.ConfigDict(**config)
     translated = type(model.__name__, (pydantic.BaseModel,), namespace)
