@@ -65,7 +65,7 @@ def http_date(now: float | None = None) -> bytes:
 
 def status_line(status: int) -> bytes:
     """`HTTP/1.1 200 OK\\r\\n`; an unknown code gets an empty reason, as RFC 9112 §4 allows."""
-    line = STATUS_LINES.get(status)
+    line = STATUS_LINES.get(status) if type(status) is int else None
     if line is None:
         if type(status) is not int or not 100 <= status <= 999:
             raise LocalProtocolError(
