@@ -201,7 +201,7 @@ class AsyncSession(SessionBase):
             self._leave()
 
     async def get(self, model: Any, key: Any) -> Any:
-        found = self.state.identity.get((model, key))
+        found = self.state.identity.get(model, key)
         if found is not None:
             return found
         self._enter()

@@ -247,7 +247,7 @@ class Session(SessionBase):
 
     def get(self, model: Any, key: Any) -> Any:
         """The instance with primary key `key`, or None. Served from the identity map if known."""
-        found = self.state.identity.get((model, key))
+        found = self.state.identity.get(model, key)
         if found is not None:
             return found
         self._enter()
@@ -360,4 +360,4 @@ def refresh_instance(instance: Any, rows: list[tuple] | None, state: SessionStat
             row[position] = convert(row[position])
     instance.__dict__.update(zip(plan.names, row, strict=True))
     object.__setattr__(instance, "_orm_modified", None)
-    state.identity[(model, row[plan.key_position])] = instance
+    state.identity.put(model, row[plan.key_position], instance)

@@ -70,6 +70,7 @@ class ModelPlan:
         self.dumpers = [(name, column) for name, column in table.columns.items()
                         if dialect.dumpers.get(column.kind) is not None]
         self.insert_sql: dict[Any, str] = {}
+        self.build = make_builder(self.names)
 
     def insert_sql_for(self, names: tuple[str, ...], dialect: Dialect) -> str:
         sql = self.insert_sql.get(names)
@@ -94,28 +95,93 @@ class ModelPlan:
             self.insert_sql[key] = sql
         return sql
 
-    def load(self, rows: list[tuple], identity: dict) -> list[Any]:
+    def load(self, rows: list[tuple], identity: IdentityMap) -> list[Any]:
         """Instances for `rows` (in the model's column order), through the identity map."""
-        model, names, key_position, converters = self.model, self.names, self.key_position, \
-            self.converters
+        if self.converters:
+            rows = [self.convert(row) for row in rows]
+        known = identity.of(self.model)
+        if not known:
+            # Nothing of this model is tracked yet: build every instance at once, then
+            # register them; a duplicate key in the rows sends us down the careful path.
+            instances = self.build(rows, _new_object, self.model)
+            position = self.key_position
+            known.update(zip([row[position] for row in rows], instances, strict=True))
+            if len(known) == len(instances):
+                return instances
+            known.clear()
+        return self.load_one_by_one(rows, known)
+
+    def convert(self, row: tuple) -> list[Any]:
+        values = list(row)
+        for position, convert in self.converters:
+            if values[position] is not None:
+                values[position] = convert(values[position])
+        return values
+
+    def load_one_by_one(self, rows: list[Any], known: dict[Any, Any]) -> list[Any]:
+        position = self.key_position
         instances = []
-        append = instances.append
         for row in rows:
-            found = identity.get((model, row[key_position]))
-            if found is not None:
-                append(found)
-                continue
-            if converters:
-                row = list(row)
-                for position, convert in converters:
-                    if row[position] is not None:
-                        row[position] = convert(row[position])
-            instance = _new_object(model)
-            # update() of the fresh __dict__ is about twice as fast as assigning a new dict.
-            instance.__dict__.update(zip(names, row, strict=True))
-            identity[(model, row[key_position])] = instance
-            append(instance)
+            instance = known.get(row[position])
+            if instance is None:
+                instance = known[row[position]] = self.build([row], _new_object, self.model)[0]
+            instances.append(instance)
         return instances
+
+
+def make_builder(names: tuple[str, ...]) -> Callable[..., list[Any]]:
+    """Write, for one model, a function that turns rows into instances quickly.
+
+    The generated loop unpacks each row straight into the new instance's
+    __dict__ (`state["id"], state["email"] = row`), about twice as fast as
+    `__dict__.update(zip(names, row))`; dataclasses and attrs generate their
+    __init__ the same way. The names are the model's own identifiers, quoted
+    with repr(), so no outside text reaches the generated source.
+    """
+    targets = ", ".join(f"state[{name!r}]" for name in names)
+    source = (
+        "def build(rows, new, model):\n"
+        "    instances = []\n"
+        "    append = instances.append\n"
+        "    for row in rows:\n"
+        "        instance = new(model)\n"
+        "        state = instance.__dict__\n"
+        f"        {targets}{',' if len(names) == 1 else ''} = row\n"
+        "        append(instance)\n"
+        "    return instances\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # noqa: S102 - source built above from field names only
+    return namespace["build"]
+
+
+class IdentityMap:
+    """One instance per (model, primary key): `{model: {key: instance}}`."""
+
+    def __init__(self) -> None:
+        self.by_model: dict[type, dict[Any, Any]] = {}
+
+    def of(self, model: type) -> dict[Any, Any]:
+        known = self.by_model.get(model)
+        if known is None:
+            known = self.by_model[model] = {}
+        return known
+
+    def get(self, model: type, key: Any) -> Any:
+        known = self.by_model.get(model)
+        return None if known is None else known.get(key)
+
+    def put(self, model: type, key: Any, instance: Any) -> None:
+        self.of(model)[key] = instance
+
+    def pop(self, model: type, key: Any) -> None:
+        self.of(model).pop(key, None)
+
+    def values(self) -> list[Any]:
+        return [instance for known in self.by_model.values() for instance in known.values()]
+
+    def clear(self) -> None:
+        self.by_model.clear()
 
 
 class SessionState:
@@ -123,7 +189,7 @@ class SessionState:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self.identity: dict[tuple[type, Any], Any] = {}
+        self.identity = IdentityMap()
         self.new: dict[int, Any] = {}  # id(instance) -> instance, in the order added
         self.deleted: dict[int, Any] = {}
         self.inserted_log: list[Any] = []  # for undoing inserts on a savepoint rollback
@@ -145,7 +211,7 @@ class SessionState:
             self.new[id(instance)] = instance
         else:
             key = instance.__dict__[type(instance).__table__.primary_key.name]
-            self.identity[(type(instance), key)] = instance
+            self.identity.put(type(instance), key, instance)
 
     def delete(self, instance: Any) -> None:
         if self.new.pop(id(instance), None) is None:
@@ -221,7 +287,7 @@ class SessionState:
                 object.__setattr__(instance, "_orm_new", False)
                 object.__setattr__(instance, "_orm_modified", None)
                 instance.__dict__[key_name] = key
-                self.identity[(model, key)] = instance
+                self.identity.put(model, key, instance)
                 self.inserted_log.append(instance)
 
         if dialect.multi_row_insert and len(batch) > 1:
@@ -259,7 +325,7 @@ class SessionState:
             sql, params = compile(delete(model).where(key == key_value), self.dialect)
 
             def record(rows: list[tuple], model=model, key_value=key_value) -> None:
-                self.identity.pop((model, key_value), None)
+                self.identity.pop(model, key_value)
 
             steps.append(FlushStep(sql, [params], False, record))
         self.deleted = {}
@@ -277,7 +343,7 @@ class SessionState:
         """A savepoint rolled back: rows inserted after it do not exist any more."""
         for instance in self.inserted_log[mark:]:
             key = instance.__dict__.get(type(instance).__table__.primary_key.name)
-            self.identity.pop((type(instance), key), None)
+            self.identity.pop(type(instance), key)
         del self.inserted_log[mark:]
 
 
