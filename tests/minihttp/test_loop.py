@@ -18,12 +18,17 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 import minihttp.loop
 from minihttp.loop import EventLoop
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # ---- running and stopping -----------------------------------------------------------
 
@@ -743,6 +748,44 @@ def test_add_signal_handler_refuses_bad_signals_and_coroutines(run_async):
             loop.add_signal_handler(signal.SIGUSR2, handler)
 
     run_async(main())
+
+
+CTRL_C_PROGRAM = """
+import asyncio, sys
+async def main():
+    print("ready", flush=True)
+    try:
+        await asyncio.sleep(60)
+    finally:
+        print("main cleaned up", flush=True)
+name = sys.argv[1]
+if name == "mini":
+    from minihttp.loop import EventLoop as factory
+elif name == "uvloop":
+    from uvloop import new_event_loop as factory
+else:
+    factory = asyncio.SelectorEventLoop
+with asyncio.Runner(loop_factory=factory) as runner:
+    runner.run(main())
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_main_then_raises_keyboard_interrupt(loop_name):
+    process = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C_PROGRAM, loop_name],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert process.stdout.readline() == "ready\n"
+    process.send_signal(signal.SIGINT)
+    output, errors = process.communicate(timeout=60)
+    assert output == "main cleaned up\n"  # the Runner cancelled main: its finally ran
+    assert errors.strip().splitlines()[-1] == "KeyboardInterrupt"
+    assert process.returncode == -signal.SIGINT
 
 
 # ---- async generators ---------------------------------------------------------------
