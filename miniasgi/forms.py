@@ -1,0 +1,284 @@
+"""Submitted forms: application/x-www-form-urlencoded and multipart/form-data.
+
+A browser submits an HTML form in one of two encodings (HTML §4.10.21.7):
+
+1. application/x-www-form-urlencoded - `name=Ada+L&tags=a&tags=b`, the
+   same syntax as a query string (the URL Standard §5). Parsed by the standard
+   library's parse_qsl.
+2. multipart/form-data (RFC 7578), needed for files. The body is split into
+   parts by a boundary the client picked (RFC 2046 §5.1.1):
+
+       --BOUNDARY\r\n
+       Content-Disposition: form-data; name="title"\r\n
+       \r\n
+       Hello\r\n
+       --BOUNDARY\r\n
+       Content-Disposition: form-data; name="upload"; filename="a.txt"\r\n
+       Content-Type: text/plain\r\n
+       \r\n
+       ...file bytes...\r\n
+       --BOUNDARY--\r\n
+
+`MultipartParser` is sans-I/O: feed() it any split of the body and it returns
+events; it never reads a socket. Its states form a table:
+
+| state     | waits for                         | then                         |
+|-----------|-----------------------------------|------------------------------|
+| PREAMBLE  | "--BOUNDARY" + CRLF               | HEADERS                      |
+| HEADERS   | a blank line (CRLF CRLF)          | DATA, emitting PartStarted   |
+| DATA      | CRLF "--BOUNDARY", then CRLF/"--" | HEADERS or EPILOGUE, emitting|
+|           |                                   | PartData* then PartEnded     |
+| EPILOGUE  | nothing: the rest is ignored      | -                            |
+
+Part data is emitted as it arrives except for the last len(delimiter) bytes,
+which might be the start of the next delimiter. Limits (parts, header size)
+protect the server: a body that breaks them, or the syntax, raises FormError,
+which the framework answers with 400 Bad Request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote
+
+from miniasgi.datastructures import FormData, Headers, UploadFile
+
+MAX_PARTS = 1000          # Starlette's default limits for files and fields combined
+MAX_HEADER_BYTES = 16 * 1024
+
+
+class FormError(ValueError):
+    """The form body is malformed or too large: the client's fault (answer 400)."""
+
+
+@dataclass
+class PartStarted:
+    name: str
+    filename: str | None
+    headers: Headers
+
+
+@dataclass
+class PartData:
+    data: bytes
+
+
+@dataclass
+class PartEnded:
+    pass
+
+
+def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
+    """`form-data; name="a"; filename="b c"` -> ("form-data", {"name": "a", "filename": "b c"}).
+
+    Handles quoted strings with backslash escapes (RFC 9110 §5.6.4) and
+    `filename*=utf-8''...` extended values (RFC 8187), which win over `filename`.
+    """
+    main, _, rest = value.partition(";")
+    options: dict[str, str] = {}
+    position = 0
+    while position < len(rest):
+        equals = rest.find("=", position)
+        if equals == -1:
+            break
+        key = rest[position:equals].strip(" \t;").lower()
+        position = equals + 1
+        if position < len(rest) and rest[position] == '"':
+            text, position = _quoted_string(rest, position + 1)
+        else:
+            end = rest.find(";", position)
+            end = len(rest) if end == -1 else end
+            text, position = rest[position:end].strip(), end
+        position = rest.find(";", position)
+        position = len(rest) if position == -1 else position + 1
+        if key.endswith("*"):
+            _, _, encoded = text.partition("''")
+            key, text = key[:-1], unquote(encoded or text)
+            options["*" + key] = text
+        options.setdefault(key, text)
+    for key in [key for key in options if key.startswith("*")]:
+        options[key[1:]] = options.pop(key)
+    return main.strip().lower(), options
+
+
+def _quoted_string(text: str, position: int) -> tuple[str, int]:
+    characters = []
+    while position < len(text):
+        character = text[position]
+        if character == "\\" and position + 1 < len(text):
+            characters.append(text[position + 1])
+            position += 2
+            continue
+        if character == '"':
+            return "".join(characters), position + 1
+        characters.append(character)
+        position += 1
+    raise FormError("a quoted parameter in a multipart header is not closed")
+
+
+class MultipartParser:
+    """Incremental multipart/form-data parser: feed(bytes) -> events (see the module docstring)."""
+
+    def __init__(self, boundary: bytes, *, max_parts: int = MAX_PARTS):
+        if not boundary or len(boundary) > 70:  # RFC 2046 §5.1.1: 1 to 70 characters
+            raise FormError("the multipart boundary must be 1 to 70 characters long")
+        self.first_delimiter = b"--" + boundary
+        self.delimiter = b"\r\n--" + boundary
+        self.state = "PREAMBLE"
+        self.buffer = bytearray()
+        self.parts = 0
+        self.max_parts = max_parts
+        # The preamble's delimiter may start the body, or follow a CRLF.
+        self.buffer += b"\r\n"
+
+    def feed(self, data: bytes) -> list:
+        """Take the next bytes of the body; return the events they complete."""
+        self.buffer += data
+        events: list = []
+        while True:
+            step = STATE_STEPS[self.state]
+            if not step(self, events):
+                return events
+
+    def close(self) -> None:
+        """The body ended: raise FormError unless the closing delimiter was seen."""
+        if self.state != "EPILOGUE":
+            raise FormError("the multipart body ended before its closing boundary "
+                            "('--BOUNDARY--'): the upload was cut short or malformed")
+
+    def _preamble(self, events: list) -> bool:
+        index = self.buffer.find(self.delimiter)
+        if index == -1:
+            keep = len(self.delimiter)
+            del self.buffer[:-keep or None]  # discard the preamble, keep a possible prefix
+            return False
+        return self._after_delimiter(index, events, emit_end=False)
+
+    def _after_delimiter(self, index: int, events: list, *, emit_end: bool) -> bool:
+        """At a delimiter: "--" closes the body, else the rest of the line must be blank."""
+        after = index + len(self.delimiter)
+        if len(self.buffer) < after + 2:
+            return False
+        if self.buffer[after:after + 2] == b"--":
+            next_state = "EPILOGUE"
+        else:
+            # Transport padding (spaces/tabs) may follow the delimiter (RFC 2046 §5.1.1).
+            line_end = self.buffer.find(b"\r\n", after)
+            if line_end == -1:
+                return False
+            if self.buffer[after:line_end].strip(b" \t"):
+                raise FormError("unexpected bytes after a multipart boundary")
+            next_state = "HEADERS"
+        if emit_end:
+            events.append(PartEnded())
+        if next_state == "EPILOGUE":
+            self.buffer.clear()
+        else:
+            del self.buffer[:line_end + 2]
+        self.state = next_state
+        return next_state == "HEADERS"
+
+    def _headers(self, events: list) -> bool:
+        index = self.buffer.find(b"\r\n\r\n")
+        if index == -1:
+            if len(self.buffer) > MAX_HEADER_BYTES:
+                raise FormError(f"a multipart part's header is over {MAX_HEADER_BYTES} bytes")
+            if self.buffer.startswith(b"\r\n"):  # a part with no header lines at all
+                index = -2
+            else:
+                return False
+        raw = bytes(self.buffer[:index]) if index > 0 else b""
+        del self.buffer[:index + 4]
+        self.parts += 1
+        if self.parts > self.max_parts:
+            raise FormError(f"the form has more than {self.max_parts} parts")
+        events.append(_part_started(raw))
+        self.state = "DATA"
+        return True
+
+    def _data(self, events: list) -> bool:
+        index = self.buffer.find(self.delimiter)
+        if index == -1:
+            safe = len(self.buffer) - len(self.delimiter) - 1
+            if safe > 0:
+                events.append(PartData(bytes(self.buffer[:safe])))
+                del self.buffer[:safe]
+            return False
+        if index:
+            events.append(PartData(bytes(self.buffer[:index])))
+            del self.buffer[:index]
+        return self._after_delimiter(0, events, emit_end=True)
+
+    def _epilogue(self, events: list) -> bool:
+        self.buffer.clear()
+        return False
+
+
+STATE_STEPS = {
+    "PREAMBLE": MultipartParser._preamble,
+    "HEADERS": MultipartParser._headers,
+    "DATA": MultipartParser._data,
+    "EPILOGUE": MultipartParser._epilogue,
+}
+
+
+def _part_started(raw: bytes) -> PartStarted:
+    pairs = []
+    for line in raw.split(b"\r\n"):
+        if not line:
+            continue
+        name, colon, value = line.partition(b":")
+        if not colon:
+            raise FormError(f"malformed multipart header line {line[:60]!r}: expected "
+                            "'Name: value'")
+        pairs.append((name.strip().lower(), value.strip()))
+    headers = Headers(raw=pairs)
+    disposition, options = parse_options_header(
+        headers.get("content-disposition", "").encode("latin-1").decode("utf-8", "replace"))
+    if disposition != "form-data" or "name" not in options:
+        raise FormError('each multipart part needs Content-Disposition: form-data; name="..." '
+                        "(RFC 7578 §4.2)")
+    return PartStarted(options["name"], options.get("filename"), headers)
+
+
+def parse_multipart(boundary: bytes, body: bytes) -> FormData:
+    """A whole multipart/form-data body -> FormData (files as UploadFile)."""
+    parser = MultipartParser(boundary)
+    fields: list[tuple[str, object]] = []
+    current: PartStarted | None = None
+    chunks: list[bytes] = []
+    upload: UploadFile | None = None
+    for event in parser.feed(body):
+        if isinstance(event, PartStarted):
+            current, chunks = event, []
+            upload = None
+            if event.filename is not None:
+                upload = UploadFile(filename=event.filename, headers=event.headers, size=0)
+        elif isinstance(event, PartData):
+            if upload is not None:
+                upload.file.write(event.data)
+                upload.size += len(event.data)
+            else:
+                chunks.append(event.data)
+        elif isinstance(event, PartEnded) and current is not None:
+            if upload is not None:
+                upload.file.seek(0)
+                fields.append((current.name, upload))
+            else:
+                fields.append((current.name, b"".join(chunks).decode("utf-8", "replace")))
+    parser.close()
+    return FormData(fields)
+
+
+def parse_form(content_type: str, body: bytes) -> FormData:
+    """Parse a form body by its Content-Type; an unknown type gives an empty form."""
+    media_type, options = parse_options_header(content_type)
+    if media_type == "multipart/form-data":
+        boundary = options.get("boundary")
+        if not boundary:
+            raise FormError("multipart/form-data without a boundary parameter in Content-Type")
+        return parse_multipart(boundary.encode("latin-1"), body)
+    if media_type == "application/x-www-form-urlencoded":
+        text = body.decode("utf-8", "replace")
+        return FormData(parse_qsl(text, keep_blank_values=True))
+    return FormData()
