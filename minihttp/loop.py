@@ -347,7 +347,7 @@ class EventLoop(asyncio.AbstractEventLoop):
                 self._ready.append(handle)
 
     def _forget_cancelled_timers(self) -> None:
-        self._timers = [entry for entry in self._timers if not entry[2]._cancelled]
+        self._timers[:] = [entry for entry in self._timers if not entry[2]._cancelled]
         heapq.heapify(self._timers)
         self._cancelled_timer_count = 0
 
@@ -677,11 +677,10 @@ class EventLoop(asyncio.AbstractEventLoop):
         def shut_down() -> None:
             try:
                 executor.shutdown(wait=True)
-                if not self._closed:
-                    self.call_soon_threadsafe(_set_result_unless_done, done, None)
             except BaseException as error:
-                if not self._closed:
-                    self.call_soon_threadsafe(_set_exception_unless_done, done, error)
+                self._call_soon_threadsafe_unless_closed(_set_exception_unless_done, done, error)
+            else:
+                self._call_soon_threadsafe_unless_closed(_set_result_unless_done, done, None)
 
         thread = threading.Thread(target=shut_down, name="minihttp-executor-shutdown")
         thread.start()
@@ -690,6 +689,12 @@ class EventLoop(asyncio.AbstractEventLoop):
         except TimeoutError:
             logger.warning("the default executor did not finish within %s seconds", timeout)
         self._default_executor = None
+
+    def _call_soon_threadsafe_unless_closed(self, callback, *args) -> None:
+        try:
+            self.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            pass  # the loop closed meanwhile: nobody is left to tell
 
     async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
         """`socket.getaddrinfo` in the executor: name lookups block, so not on the loop."""
@@ -711,7 +716,7 @@ class EventLoop(asyncio.AbstractEventLoop):
         # Called by the garbage collector, maybe from another thread.
         self._asyncgens.discard(agen)
         if not self._closed:
-            self.call_soon_threadsafe(self.create_task, agen.aclose())
+            self._call_soon_threadsafe_unless_closed(self.create_task, agen.aclose())
 
     async def shutdown_asyncgens(self) -> None:
         """Close every async generator that was started but not finished."""

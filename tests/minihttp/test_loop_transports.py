@@ -11,6 +11,8 @@ import socket
 import struct
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import minihttp.loop
 from minihttp.loop import EventLoop
@@ -689,3 +691,49 @@ def test_udp_and_subprocesses_are_refused_with_a_clear_message():
             await asyncio.create_subprocess_exec("true")
 
     minihttp.loop.run(main())
+
+
+# ---- the flow-control law, for any writes and any water marks -----------------------
+
+write_plans = st.tuples(
+    st.lists(st.integers(min_value=0, max_value=300_000), min_size=1, max_size=8),
+    st.integers(min_value=0, max_value=200_000),
+    st.integers(min_value=0, max_value=200_000),
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(plan=write_plans)
+def test_any_writes_arrive_whole_and_in_order_and_pauses_alternate_with_resumes(run_async, plan):
+    sizes, mark_a, mark_b = plan
+    low, high = sorted((mark_a, mark_b))
+    chunks = [bytes([index % 251]) * size for index, size in enumerate(sizes)]
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        protocol = await wait_for_protocol(protocols)
+        protocol.transport.set_write_buffer_limits(high=high, low=low)
+        for chunk in chunks:
+            protocol.transport.write(chunk)
+        received = bytearray()
+        with client:
+            while len(received) < sum(sizes):
+                received += await loop.sock_recv(client, 1 << 20)
+            while protocol.transport.get_write_buffer_size():
+                await asyncio.sleep(0.001)
+            await asyncio.sleep(0.001)  # let a resume_writing due now be delivered
+        flow = [event for event in protocol.events if event.endswith("_writing")]
+        protocol.transport.close()
+        server.close()
+        await server.wait_closed()
+        return bytes(received), flow
+
+    received, flow = run_async(main())
+    assert received == b"".join(chunks)
+    assert flow == ["pause_writing", "resume_writing"] * (len(flow) // 2)
