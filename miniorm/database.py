@@ -14,7 +14,7 @@ The URL picks the database (RFC 3986 syntax, as SQLAlchemy spells them):
     sqlite:////absolute/path.db                 a file, absolute path (four slashes)
 
 `create_all()` creates the tables of every model defined so far (or of the
-`models` given) in foreign-key order, so `todo` comes after `user` whatever the
+`models` given: pass them when several apps share one process) in foreign-key order, so `todo` comes after `user` whatever the
 order of the classes; `drop_all()` drops in the reverse order.
 
 `echo=True` logs each statement with its parameters and duration on the

@@ -263,7 +263,8 @@ class SqliteDialect(Dialect):
         return f"lower({element_sql}) LIKE lower({pattern_sql}) ESCAPE '\\'"
 
     def columns_sql(self, table_name: str) -> tuple[str, list[Any]]:
-        return ("SELECT name, type, CASE WHEN \"notnull\" THEN 'NO' ELSE 'YES' END "
+        # A rowid primary key reports notnull = 0 yet can never be NULL.
+        return ("SELECT name, type, CASE WHEN \"notnull\" OR pk THEN 'NO' ELSE 'YES' END "
                 "FROM pragma_table_info(?) ORDER BY cid", [table_name])
 
 

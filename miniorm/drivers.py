@@ -134,19 +134,20 @@ def sqlite_constraint_name(kind: str, detail: str | None, sql: str) -> str | Non
 
 
 def infer_foreign_key_name(sql: str) -> str | None:
-    from .model import MODEL_REGISTRY
+    from .model import MODELS_BY_MODULE
 
     match = re.match(r'^(INSERT INTO|UPDATE|DELETE FROM) "((?:[^"]|"")+)"', sql)
     if not match:
         return None
     verb, table = match.group(1), match.group(2).replace('""', '"')
-    models = {model for model in MODEL_REGISTRY.values()}
+    models = [model for module in MODELS_BY_MODULE.values() for model in module.values()]
     if verb == "DELETE FROM":  # the violated keys point *at* this table
         keys = [(m.__table__.name, c.name) for m in models for c in m.__table__.columns.values()
                 if c.foreign_key and c.foreign_key.split(".")[0] == table]
     else:
         keys = [(table, c.name) for m in models if m.__table__.name == table
                 for c in m.__table__.columns.values() if c.foreign_key]
+    keys = list(dict.fromkeys(keys))  # the same table may be modelled in two modules
     return foreign_key_constraint_name(*keys[0]) if len(keys) == 1 else None
 
 

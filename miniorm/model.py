@@ -39,8 +39,21 @@ from .errors import ConfigurationError
 from .fields import MISSING, Column, FieldInfo
 from .relationships import Relationship
 
-# Every model class, by class name and by table name (for relationships, DDL, FKs).
+# Models by class name and by table name: what `create_all()` creates when given no
+# list. The last definition of a name wins; `forget_models()` takes models out.
 MODEL_REGISTRY: dict[str, type[Model]] = {}
+# Every model ever defined, by module and class name: relationships look up the
+# other side in their own module first, so two apps that both define `User` and
+# `Todo` in one process (an app and its tests) never get each other's classes.
+MODELS_BY_MODULE: dict[str, dict[str, type[Model]]] = {}
+
+
+def forget_models(*models: type[Model]) -> None:
+    """Leave `models` out of `create_all()`'s default list (e.g. models private to tests)."""
+    for model in models:
+        for name in (model.__name__, model.__table__.name):
+            if MODEL_REGISTRY.get(name) is model:
+                del MODEL_REGISTRY[name]
 
 # How many column assignments have happened on any instance, ever. A session that
 # saw the same number at its last flush knows that nothing it tracks can have
@@ -104,6 +117,11 @@ class ModelMeta(type):
         cls = super().__new__(meta, class_name, bases, namespace, **keywords)
         if namespace.get("__abstract__") or not any(isinstance(b, ModelMeta) for b in bases):
             return cls
+        # A model defined inside a function may name that function's local classes in
+        # its (string) annotations: keep the caller's locals for evaluating them.
+        caller_locals = sys._getframe(1).f_locals
+        if caller_locals is not vars(sys.modules.get(cls.__module__, sys)):
+            namespace = {**caller_locals, **namespace}
         columns: dict[str, Column] = {}
         relationships: dict[str, Relationship] = {}
         for base in reversed(cls.__mro__[1:]):  # inherited fields of abstract bases first
@@ -120,6 +138,7 @@ class ModelMeta(type):
             relationship.attach(cls)
         MODEL_REGISTRY[class_name] = cls
         MODEL_REGISTRY[table_name] = cls
+        MODELS_BY_MODULE.setdefault(cls.__module__, {})[class_name] = cls
         return cls
 
     @staticmethod

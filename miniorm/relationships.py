@@ -62,9 +62,10 @@ class Relationship:
     def resolve(self) -> tuple[Any, Any, Any]:
         """Return (target model, parent's key column, target's matching column)."""
         if self._resolved is None:
-            from .model import MODEL_REGISTRY
+            from .model import MODEL_REGISTRY, MODELS_BY_MODULE
 
-            target = MODEL_REGISTRY.get(self.target_name)
+            neighbours = MODELS_BY_MODULE.get(self.owner.__module__, {})
+            target = neighbours.get(self.target_name) or MODEL_REGISTRY.get(self.target_name)
             if target is None:
                 raise ConfigurationError(
                     f"{self.owner.__name__}.{self.name} refers to model {self.target_name!r}, "

@@ -8,6 +8,7 @@ import enum
 import uuid
 
 from miniorm import Field, Model, Relationship
+from miniorm.model import forget_models
 
 
 class User(Model):
@@ -62,3 +63,6 @@ class Tag(Model):
 
 
 TEST_MODELS = [User, Todo, Everything, Tag]
+
+# These tables are the tests' own: keep them out of other apps' create_all().
+forget_models(*TEST_MODELS)
