@@ -100,7 +100,7 @@ class SocketTransport(asyncio.Transport):
         self._choose_reader()
         loop._transports.add(self)
         if server is not None:
-            server._attach()
+            server._attach(self)
 
     def _start(self) -> None:
         """Start reading, then tell the protocol the connection is made."""
@@ -383,7 +383,7 @@ class SocketTransport(asyncio.Transport):
             self._loop._transports.discard(self)
             server, self._server = self._server, None
             if server is not None:
-                server._detach()
+                server._detach(self)
 
     def _close_socket_quietly(self) -> None:
         """Used by loop.close(): release the socket without calling the protocol."""
@@ -418,7 +418,7 @@ class Server(asyncio.AbstractServer):
         self._protocol_factory = protocol_factory
         self._backlog = backlog
         self._serving = False
-        self._active_connections = 0
+        self._connections: set[SocketTransport] = set()
         self._closed_waiters: list[asyncio.Future] = []
         self._serve_forever_future: asyncio.Future | None = None
         loop._servers.add(self)
@@ -482,22 +482,37 @@ class Server(asyncio.AbstractServer):
         self._serving = False
 
     async def wait_closed(self) -> None:
-        """Return once the server is closed and all its connections are gone."""
-        if self._sockets is None and self._active_connections == 0:
+        """Return once the server is closed and all its connections are gone.
+
+        This is Python 3.12's rule (3.11 returned at once after close()):
+        a graceful shutdown is close(), then close_clients() or waiting for
+        the clients, then wait_closed().
+        """
+        if self._sockets is None and not self._connections:
             return
         waiter = self._loop.create_future()
         self._closed_waiters.append(waiter)
         await waiter
 
-    def _attach(self) -> None:
-        self._active_connections += 1
+    def close_clients(self) -> None:
+        """Close every connection this server accepted (after their buffered writes)."""
+        for transport in list(self._connections):
+            transport.close()
 
-    def _detach(self) -> None:
-        self._active_connections -= 1
+    def abort_clients(self) -> None:
+        """Abort every connection this server accepted, dropping buffered writes."""
+        for transport in list(self._connections):
+            transport.abort()
+
+    def _attach(self, transport: SocketTransport) -> None:
+        self._connections.add(transport)
+
+    def _detach(self, transport: SocketTransport) -> None:
+        self._connections.discard(transport)
         self._wake_closed_waiters_if_idle()
 
     def _wake_closed_waiters_if_idle(self) -> None:
-        if self._sockets is not None or self._active_connections:
+        if self._sockets is not None or self._connections:
             return
         for waiter in self._closed_waiters:
             if not waiter.done():

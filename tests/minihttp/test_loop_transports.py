@@ -737,3 +737,41 @@ def test_any_writes_arrive_whole_and_in_order_and_pauses_alternate_with_resumes(
     received, flow = run_async(main())
     assert received == b"".join(chunks)
     assert flow == ["pause_writing", "resume_writing"] * (len(flow) // 2)
+
+
+def test_close_clients_and_abort_clients_end_the_accepted_connections():
+    # Server.close_clients/abort_clients are Python 3.13's API; minihttp has them on 3.11.
+    async def main():
+        server, port, protocols = await start_recording_server()
+        clients = [await connected_client(port) for _ in range(3)]
+        while len(protocols) < 3 or any(protocol.transport is None for protocol in protocols):
+            await asyncio.sleep(0.001)
+        protocols[0].transport.write(b"x" * (8 * 1024 * 1024))  # a big pending write
+        server.close()
+        server.abort_clients()
+        errors = [await asyncio.wait_for(protocol.lost, 10) for protocol in protocols]
+        await asyncio.wait_for(server.wait_closed(), 10)
+        for client in clients:
+            client.close()
+        return errors, protocols[0].transport.get_write_buffer_size()
+
+    errors, left = minihttp.loop.run(main())
+    assert errors == [None, None, None]
+    assert left == 0
+
+
+def test_wait_closed_waits_for_connections_until_close_clients():
+    async def main():
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        protocol = await wait_for_protocol(protocols)
+        server.close()
+        waiting = asyncio.ensure_future(server.wait_closed())
+        await asyncio.sleep(0.01)
+        still_waiting = not waiting.done()
+        server.close_clients()
+        await asyncio.wait_for(waiting, 10)
+        client.close()
+        return still_waiting, await protocol.lost
+
+    assert minihttp.loop.run(main()) == (True, None)
