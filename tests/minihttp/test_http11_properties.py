@@ -67,7 +67,9 @@ class Request:
 
 tokens = st.binary(min_size=1, max_size=12).map(
     lambda raw: bytes(TCHAR[byte % len(TCHAR)] for byte in raw))
-methods = st.one_of(st.sampled_from([b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"HEAD"]),
+# The methods llhttp (httptools) knows; it refuses any other token.
+STANDARD_METHODS = [b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"HEAD", b"OPTIONS", b"PURGE"]
+methods = st.one_of(st.sampled_from(STANDARD_METHODS),
                     tokens.filter(lambda token: token != b"CONNECT"))
 paths = st.binary(max_size=40).map(lambda raw: bytes(PCHAR[byte % len(PCHAR)] for byte in raw))
 targets = st.builds(lambda path, query: b"/" + path + (b"?" + query if query else b""),
@@ -88,7 +90,7 @@ extensions = st.lists(st.sampled_from([b";a", b";name=value", b' ; q="x y"', b";
 
 
 @st.composite
-def requests(draw) -> Request:
+def requests(draw, methods=methods) -> Request:
     version = draw(st.sampled_from([b"1.1", b"1.0"]))
     headers = draw(fields)
     headers.insert(draw(st.integers(0, len(headers))), (b"Host", draw(hosts)))
