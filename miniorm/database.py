@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from .dialects import DIALECTS, Dialect
@@ -146,6 +146,26 @@ class Database(DatabaseBase):
 
         return Session(self)
 
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Any]:
+        """A session whose work is committed when the block ends, rolled back on exception.
+
+        This is the shape of a per-request session in a web app, written as a
+        generator dependency (the framework throws the endpoint's exception into
+        the generator, which rolls back)::
+
+            def get_session():
+                with db.begin() as session:
+                    yield session
+        """
+        with self.session() as session:
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            session.commit()
+
     def run_ddl(self, statements: list[str]) -> None:
         with self.pool.connection() as connection:
             connection.execute("BEGIN", [])
@@ -208,6 +228,17 @@ class AsyncDatabase(DatabaseBase):
         from .async_session import AsyncSession
 
         return AsyncSession(self)
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[Any]:
+        """`async with adb.begin() as session:` commits at the end, rolls back on exception."""
+        async with self.session() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
 
     async def run_ddl(self, statements: list[str]) -> None:
         async with self.pool.connection() as connection:

@@ -416,3 +416,46 @@ def test_echo_logs_each_statement_with_its_parameters_and_duration(database_url,
     messages = [record.getMessage() for record in caplog.records if record.name == "miniorm"]
     assert any('WHERE "user"."email" = ' in m and "'logged@x.org'" in m and " ms)" in m
                for m in messages), messages
+
+
+# -- a session per request ------------------------------------------------------------
+
+def test_db_begin_commits_on_success_and_rolls_back_on_error(db):
+    with db.begin() as session:
+        session.add(User(email="kept@x.org"))
+    with pytest.raises(LookupError):
+        with db.begin() as session:
+            session.add(User(email="lost@x.org"))
+            session.flush()
+            raise LookupError("the endpoint failed")
+    with db.session() as session:
+        assert session.exec(select(User.email)).all() == ["kept@x.org"]
+
+
+def test_a_generator_dependency_commits_when_the_request_succeeds(db):
+    def get_session():
+        with db.begin() as session:
+            yield session
+
+    dependency = get_session()
+    next(dependency).add(User(email="a@x.org"))
+    with pytest.raises(StopIteration):
+        next(dependency)
+    failing = get_session()
+    next(failing).add(User(email="b@x.org"))
+    with pytest.raises(ValueError):
+        failing.throw(ValueError("bad request"))
+    with db.session() as session:
+        assert session.exec(select(User.email)).all() == ["a@x.org"]
+
+
+def test_an_object_inserted_inside_a_rolled_back_savepoint_is_forgotten(db):
+    with db.session() as session:
+        with pytest.raises(RuntimeError):
+            with session.begin_nested():
+                ghost = User(email="ghost@x.org")
+                session.add(ghost)
+                session.flush()
+                raise RuntimeError("undo")
+        assert session.get(User, ghost.id) is None
+        session.commit()
