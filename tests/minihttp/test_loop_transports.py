@@ -302,6 +302,61 @@ def test_connecting_to_a_closed_port_raises_connection_refused(run_async):
     run_async(main())
 
 
+def test_a_server_without_host_listens_on_every_interface(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: RecordingProtocol(echo=True), port=0)
+        by_family = {sock.family: sock.getsockname() for sock in server.sockets}
+        transport, client = await loop.create_connection(
+            RecordingProtocol, "127.0.0.1", by_family[socket.AF_INET][1]
+        )
+        transport.write(b"any interface")
+        await client.data_arrived.wait()
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return by_family, bytes(client.received)
+
+    by_family, received = run_async(main())
+    assert by_family[socket.AF_INET][0] == "0.0.0.0"
+    if socket.has_ipv6 and socket.AF_INET6 in by_family:
+        assert by_family[socket.AF_INET6][0] == "::"
+    assert received == b"any interface"
+
+
+def test_create_connection_tries_each_resolved_address_in_turn(loop_name, run_async):
+    if loop_name == "uvloop":
+        pytest.skip("uvloop's getaddrinfo is a C method: this test cannot stand in for DNS")
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, _ = await start_recording_server()
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        closed_port = closed.getsockname()[1]
+        closed.close()
+        asked = []
+
+        async def fake_dns(host, service, **hints):
+            asked.append(host)
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", closed_port)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+            ]
+
+        loop.getaddrinfo = fake_dns
+        transport, _ = await loop.create_connection(RecordingProtocol, "db.example", 5432)
+        peer = transport.get_extra_info("peername")
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return asked, peer, port
+
+    asked, peer, port = run_async(main())
+    assert asked == ["db.example"]
+    assert peer == ("127.0.0.1", port)
+
+
 def test_tls_is_refused_with_a_message_that_says_what_to_do():
     async def main():
         loop = asyncio.get_running_loop()
