@@ -81,6 +81,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Coroutine
 from typing import Any
@@ -294,6 +295,19 @@ class EventLoop(asyncio.AbstractEventLoop):
     def _check_closed(self) -> None:
         if self._closed:
             raise RuntimeError("Event loop is closed")
+
+    def __del__(self, warn=warnings.warn) -> None:
+        # Like a file, a loop holds kernel resources (the selector, the self-pipe):
+        # forgetting close() is a bug worth a ResourceWarning.
+        if not getattr(self, "_closed", True) and not self.is_running():
+            warn(f"unclosed event loop {self!r}", ResourceWarning, source=self)
+            self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} running={self.is_running()} "
+            f"closed={self._closed} debug={self._debug}>"
+        )
 
     def time(self) -> float:
         """The loop's clock: `time.monotonic()`, which never jumps backwards."""

@@ -13,7 +13,9 @@ clients live in test_loop_transports.py and test_loop_clients.py.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
+import gc
 import logging
 import os
 import signal
@@ -21,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -412,6 +415,17 @@ def test_run_in_executor_returns_the_functions_result_and_raises_its_errors(run_
         return total, in_thread != threading.get_ident()
 
     assert run_async(main()) == (5, True)
+
+
+def test_set_default_executor_is_used_by_run_in_executor(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="chosen")
+        loop.set_default_executor(executor)
+        name = await loop.run_in_executor(None, lambda: threading.current_thread().name)
+        return name
+
+    assert run_async(main()).startswith("chosen")
 
 
 def test_getaddrinfo_and_getnameinfo_resolve_through_the_executor(run_async):
@@ -831,6 +845,15 @@ def test_close_drops_pending_callbacks_and_then_refuses_new_ones(loop_factory):
         loop.run_until_complete(coroutine)
     coroutine.close()
     loop.close()  # closing twice is harmless
+
+
+def test_a_forgotten_loop_warns_and_releases_its_resources():
+    loop = EventLoop()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del loop
+        gc.collect()
+    assert [str(warning.message)[:20] for warning in caught] == ["unclosed event loop "]
 
 
 def test_closing_a_running_loop_is_an_error(run_async):
