@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from miniasgi.background import BackgroundTasks
+from miniasgi.coercion import Invalid
 from miniasgi.concurrency import is_async_callable, run_in_threadpool
 from miniasgi.datastructures import UploadFile
 from miniasgi.params import Body, Depends, File, Form, Param, Path, Query, Required, Security
@@ -54,7 +55,7 @@ from miniasgi.security import SecurityBase, SecurityScopes
 from miniasgi.validation import (
     Constraints,
     ValidationError,
-    compile_validator,
+    compile_check,
     is_body_type,
     is_sequence_type,
     missing_error,
@@ -287,7 +288,7 @@ def _compile_plan(owner: str, name: str, annotation: Any, marker: Param, default
     if kind is None and location == "file" and _bytes_annotation(annotation):
         kind = "bytes_list" if is_sequence_type(annotation) else "bytes"
     try:
-        validate = _file_validator(kind) if kind else compile_validator(
+        validate = _file_validator(kind) if kind else compile_request_validator(
             annotation, marker.constraints)
     except TypeError as problem:
         raise TypeError(f"parameter {name!r} of {owner}(): {problem}") from None
@@ -300,6 +301,23 @@ def _compile_plan(owner: str, name: str, annotation: Any, marker: Param, default
         repeats=is_sequence_type(annotation) or (kind or "").endswith("_list"),
         loc=(loc_location, wire_name.lower() if location == "header" else wire_name),
         marker=marker, constraints=marker.constraints, file_kind=kind)
+
+
+def compile_request_validator(annotation: Any, constraints: Constraints | None) -> Callable:
+    """validator(value, loc) for a request value. Objects are read by attributes as well as
+    by keys (pydantic's from_attributes), as FastAPI validates request values: so a list
+    sent where a model belongs is a model_attributes_type error, FastAPI's answer."""
+    check = compile_check(annotation, constraints, from_attributes=True)
+
+    def validate(value: Any, loc: tuple = ()) -> Any:
+        try:
+            return check(value)
+        except Invalid as invalid:
+            for error in invalid.errors:
+                error["loc"] = [*loc, *error["loc"]]
+            raise ValidationError(invalid.errors) from None
+
+    return validate
 
 
 def _bytes_annotation(annotation: Any) -> bool:
