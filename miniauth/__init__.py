@@ -8,9 +8,17 @@ The token and password modules are pure: no I/O, no framework.
     miniauth.jwt        encode / decode / get_unverified_header (RFC 7519, RFC 7515)
     miniauth.jwks       the key-set client: fetch, cache, rotate (the only module with I/O)
     miniauth.passwords  scrypt password hashes (RFC 7914)
+    miniauth.tokens     access + refresh tokens: rotation, reuse detection, revocation by jti
 
-The names most code needs are re-exported here, so ``import miniauth`` then
-``miniauth.decode(...)`` reads like PyJWT's ``jwt.decode(...)``.
+and, on the miniasgi framework:
+
+    miniauth.security   OAuth2 password bearer and form, HTTP Basic/Bearer, API keys
+    miniauth.rbac       roles grant permissions; requires() / requires_role() dependencies
+
+The names most code needs from the pure modules are re-exported here, so
+``import miniauth`` then ``miniauth.decode(...)`` reads like PyJWT's
+``jwt.decode(...)``. The framework modules are not imported here: importing
+miniauth never pulls in a web framework.
 """
 
 from miniauth.errors import (
