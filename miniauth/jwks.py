@@ -39,10 +39,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from miniauth.errors import KeySetError, KeySetFetchError
-from miniauth.jwt import decode, get_unverified_header
+from miniauth.jwt import ALGORITHMS, decode, get_unverified_header
 
 FetchFunction = Callable[[str, float], bytes]
 MAXIMUM_KEY_SET_BYTES = 1024 * 1024  # real sets are a few kB; a larger answer is not a key set
+KEY_TYPE_FOR_FAMILY = {"HMAC": "oct", "RSA": "RSA"}  # RFC 7518 §6.1: kty values
 
 
 def fetch_with_urllib(url: str, timeout: float) -> bytes:
@@ -143,8 +144,20 @@ class JWKSClient:
         return key
 
     def get_signing_key_from_jwt(self, token: str | bytes) -> dict[str, Any]:
-        """The JWK named by the (unverified) header of ``token``."""
-        return self.get_signing_key(get_unverified_header(token).get("kid"))
+        """The JWK named by the (unverified) header of ``token``, checked to fit its alg.
+
+        The token chooses the key here, so a key of the wrong type is the token's
+        fault (KeySetError, a 401), not the server's (InvalidKeyError, a 500).
+        """
+        header = get_unverified_header(token)
+        key = self.get_signing_key(header.get("kid"))
+        algorithm = ALGORITHMS.get(header["alg"])
+        if algorithm is not None and key.get("kty") != KEY_TYPE_FOR_FAMILY[algorithm.family]:
+            raise KeySetError(
+                f"the token says {algorithm.name} but names key {key.get('kid')!r}, "
+                f"which has kty {key.get('kty')!r}"
+            )
+        return key
 
     def decode(self, token: str | bytes, algorithms: Iterable[str], **checks: Any) -> dict:
         """Verify ``token`` with the key it names; ``checks`` go to miniauth.jwt.decode."""

@@ -110,6 +110,15 @@ def test_a_token_that_lies_about_its_kid_fails_the_signature(old_key, new_key) -
         client.decode(token, ["RS256"], now=NOW)
 
 
+def test_a_token_naming_a_key_of_another_type_is_a_token_error(old_key) -> None:
+    ec_key = {"kty": "EC", "kid": "ec-1", "crv": "P-256", "x": "AAAA", "y": "AAAA"}
+    body = json.dumps({"keys": [jwk.public_jwk(old_key), ec_key]}).encode()
+    client = make_client(FakeProvider(body), FakeClock())
+    token = encode({"sub": "1"}, old_key, "RS256", headers={"kid": "ec-1"})
+    with pytest.raises(errors.KeySetError, match="says RS256 but names key 'ec-1'.*'EC'"):
+        client.decode(token, ["RS256"], now=NOW)
+
+
 def test_encryption_keys_and_entries_without_kty_are_not_signing_keys(old_key) -> None:
     public = jwk.public_jwk(old_key)
     body = json.dumps({"keys": [{**public, "use": "enc", "kid": "e"}, {"kid": "x"}, public, 7]})
