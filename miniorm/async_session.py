@@ -77,7 +77,7 @@ from .compiler import compile
 from .errors import DatabaseError, SessionError
 from .query import Select
 from .relationships import plan_load
-from .session import SessionBase, find_relationship, refresh_instance
+from .session import FAILED_FLUSH_NOTE, SessionBase, find_relationship, refresh_instance
 from .unit_of_work import FlushStep, Result, shape_rows
 
 
@@ -143,7 +143,19 @@ class AsyncSession(SessionBase):
 
     async def _flush(self) -> None:
         if self.state.has_changes():
-            await self._run_steps(self.state.plan_flush())
+            try:
+                await self._run_steps(self.state.plan_flush())
+            except BaseException as error:
+                await self._after_failed_flush(error)
+                raise
+
+    async def _after_failed_flush(self, error: BaseException) -> None:
+        if self.savepoint_depth:  # begin_nested() rolls back to its savepoint
+            return
+        if self.connection is not None:
+            await self._end_transaction("ROLLBACK")
+        self.state.forget_everything()
+        error.add_note(FAILED_FLUSH_NOTE)
 
     # -- public API (each method mirrors Session's) -------------------------
     async def flush(self) -> None:
@@ -156,13 +168,7 @@ class AsyncSession(SessionBase):
     async def commit(self) -> None:
         self._enter()
         try:
-            try:
-                await self._flush()
-            except BaseException:
-                if self.connection is not None:
-                    await self._end_transaction("ROLLBACK")
-                self.state.forget_everything()
-                raise
+            await self._flush()  # on failure it rolls back itself
             await self._end_transaction("COMMIT")
         finally:
             self._leave()

@@ -104,7 +104,10 @@ def translate_sqlite_error(error: sqlite3.Error, sql: str, params: Any) -> error
     if isinstance(error, sqlite3.OperationalError) and not message.startswith(
         ("no such", "near ", "table ", "incomplete input")
     ):
-        return errors.OperationalError(f"{message}: {LOST_CONNECTION_HINT}", sql=sql,
+        hint = ("another connection holds a write transaction on this SQLite file; keep "
+                "transactions short or use PostgreSQL for concurrent writers"
+                if "locked" in message or "busy" in message else "SQLite could not run it")
+        return errors.OperationalError(f"{message}: {hint} -- in: {sql}", sql=sql,
                                        params=params)
     if isinstance(error, sqlite3.OperationalError | sqlite3.ProgrammingError):
         return errors.ProgrammingError(f"{message} -- in: {sql}", sql=sql, params=params)

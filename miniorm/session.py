@@ -47,7 +47,6 @@ from .errors import (
     ConcurrentUseError,
     DatabaseError,
     NoResultFound,
-    OperationalError,
     SessionClosedError,
     SessionError,
 )
@@ -55,6 +54,11 @@ from .query import Select
 from .relationships import plan_load
 from .unit_of_work import FlushStep, Result, SessionState, shape_rows
 
+FAILED_FLUSH_NOTE = (
+    "miniorm: the flush failed, so the session rolled its transaction back (PostgreSQL "
+    "refuses further statements in a failed transaction anyway) and forgot its objects; "
+    "the session is ready for a new transaction"
+)
 CLOSED_MESSAGE = "this session is closed: open a new one with `with db.session() as session:`"
 CONCURRENT_MESSAGE = (
     "this session is already running a statement for another {who}: a session is one unit of "
@@ -115,8 +119,10 @@ class SessionBase:
         return "BEGIN"
 
     def _lost(self, error: BaseException) -> bool:
-        return isinstance(error, OperationalError) or bool(
-            self.connection is not None and self.connection.broken)
+        # Trust the driver's own flag: psycopg marks a connection broken when the
+        # socket fails; an OperationalError on a healthy connection (a statement
+        # timeout, a locked SQLite file) leaves the connection usable.
+        return bool(self.connection is not None and self.connection.broken)
 
     def _get_query(self, model: Any, key: Any) -> tuple[str, list[Any]]:
         plan = self.state.plan(model)
@@ -192,19 +198,25 @@ class Session(SessionBase):
 
     def _flush(self) -> None:
         if self.state.has_changes():
-            self._run_steps(self.state.plan_flush())
+            try:
+                self._run_steps(self.state.plan_flush())
+            except BaseException as error:
+                self._after_failed_flush(error)
+                raise
+
+    def _after_failed_flush(self, error: BaseException) -> None:
+        if self.savepoint_depth:  # begin_nested() rolls back to its savepoint
+            return
+        if self.connection is not None:
+            self._end_transaction("ROLLBACK")
+        self.state.forget_everything()
+        error.add_note(FAILED_FLUSH_NOTE)
 
     def commit(self) -> None:
         """Flush, COMMIT, and give the connection back to the pool."""
         self._enter()
         try:
-            try:
-                self._flush()
-            except BaseException:
-                if self.connection is not None:
-                    self._end_transaction("ROLLBACK")
-                self.state.forget_everything()
-                raise
+            self._flush()  # on failure it rolls back itself
             self._end_transaction("COMMIT")
         finally:
             self._leave()

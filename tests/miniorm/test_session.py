@@ -459,3 +459,13 @@ def test_an_object_inserted_inside_a_rolled_back_savepoint_is_forgotten(db):
                 raise RuntimeError("undo")
         assert session.get(User, ghost.id) is None
         session.commit()
+
+
+def test_a_failed_flush_rolls_back_and_leaves_the_session_ready_for_new_work(db):
+    with db.session() as session:
+        add_users(session, "a@x.org")
+        session.add(User(email="a@x.org"))
+        with pytest.raises(IntegrityError) as caught:
+            session.flush()
+        assert any("rolled its transaction back" in note for note in caught.value.__notes__)
+        assert session.exec(select(User.email)).all() == ["a@x.org"]
