@@ -89,6 +89,7 @@ class ServerState:
     __slots__ = (
         "app", "config", "loop", "connections", "requests_in_flight", "lifespan_state",
         "asgi_versions", "shutting_down", "cycle_class", "limits", "server_header",
+        "last_address", "access_log",
     )
 
     def __init__(self, app: Callable, config: Any, loop: asyncio.AbstractEventLoop) -> None:
@@ -104,6 +105,16 @@ class ServerState:
         self.cycle_class = RequestCycle
         self.limits = config.limits
         self.server_header = b"minihttp" if config.server_header else None
+        self.last_address: tuple[str, int] | None = None
+        # Read once: a logger's level is not expected to change while serving.
+        self.access_log = config.access_log and access_logger.isEnabledFor(logging.INFO)
+
+    def shared_address(self, sockname: Any) -> tuple[str, int] | None:
+        """Our listening address as a tuple that every connection shares (less memory)."""
+        address = address_pair(sockname)
+        if address != self.last_address:
+            self.last_address = address
+        return self.last_address
 
     def over_capacity(self) -> bool:
         limit = self.config.limit_concurrency
@@ -136,7 +147,7 @@ class HTTPConnection(asyncio.Protocol):
         self.cycle: RequestCycle | None = None
         self.client: tuple[str, int] | None = None
         self.server_address: tuple[str, int | None] | None = None
-        self.held_responses: list[bytes] = []
+        self.held_responses: list[bytes] | None = None  # complete responses not yet written
         self.pipelined_head: Any = None  # a RequestHead (or parse error) read ahead
         self.reading_paused = False
         self.writable = True
@@ -151,7 +162,7 @@ class HTTPConnection(asyncio.Protocol):
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
         self.client = address_pair(transport.get_extra_info("peername"))
-        self.server_address = address_pair(transport.get_extra_info("sockname"))
+        self.server_address = self.server.shared_address(transport.get_extra_info("sockname"))
         self.server.connections.add(self)
         self.set_deadline(self.server.config.timeout_request_head)
 
@@ -259,7 +270,7 @@ class HTTPConnection(asyncio.Protocol):
         Its presence tells send() to hold the finished response back and write
         it with the next one. Reading pauses meanwhile: one request at a time.
         """
-        if self.pipelined_head is None:
+        if self.pipelined_head is None and self.parser.buffered_bytes:
             try:
                 event = self.parser.next_event()
             except RemoteProtocolError as error:
@@ -334,8 +345,8 @@ class HTTPConnection(asyncio.Protocol):
             self.close()
         elif cycle.request_complete:
             self.finish_cycle()
-            if not self.dispatching:
-                self.handle_events()
+            if not self.dispatching and (self.cycle is not None or self.parser.buffered_bytes):
+                self.handle_events()  # a pipelined request is waiting (nothing else can be)
         elif cycle.continue_pending:
             self.close()  # the client waits for 100 Continue before sending the body
         else:
@@ -365,26 +376,32 @@ class HTTPConnection(asyncio.Protocol):
     # -- writing, closing, timing out ------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        if self.held_responses:
-            self.held_responses.append(data)
-            data = b"".join(self.held_responses)
-            self.held_responses.clear()
+        held = self.held_responses
+        if held is not None:  # responses held back go first, in the same write
+            held.append(data)
+            data = b"".join(held)
+            self.held_responses = None
         if self.transport is not None:
             self.transport.write(data)
 
     def write_final(self, data: bytes) -> None:
         """Write a complete response, or hold it while more responses may follow soon."""
-        if (self.dispatching or self.pipelined_head is not None) and len(
-            self.held_responses
-        ) < MAX_HELD_RESPONSES:
-            self.held_responses.append(data)
-        else:
-            self.write(data)
+        if self.dispatching or self.pipelined_head is not None:
+            held = self.held_responses
+            if held is None:
+                self.held_responses = [data]
+                return
+            if len(held) < MAX_HELD_RESPONSES:
+                held.append(data)
+                return
+        self.write(data)
 
     def flush_held_responses(self) -> None:
-        if self.held_responses and self.transport is not None:
-            self.transport.write(b"".join(self.held_responses))
-            self.held_responses.clear()
+        held = self.held_responses
+        if held is not None:
+            self.held_responses = None
+            if self.transport is not None:
+                self.transport.write(held[0] if len(held) == 1 else b"".join(held))
 
     async def drain(self) -> None:
         """Wait until the transport's write buffer is below its low-water mark."""
@@ -485,8 +502,10 @@ class RequestCycle:
             self.app_done = True
             if self.peer_done_sending:
                 self.keep_alive = False
-            self.connection.app_finished(self)
-            self.log_access()
+            connection = self.connection
+            connection.app_finished(self)
+            if connection.server.access_log:
+                self.log_access()
 
     def app_failed(self, error: Exception | None) -> None:
         scope = self.scope
@@ -570,15 +589,17 @@ class RequestCycle:
             return
         body = message.get("body", b"")
         more_body = message.get("more_body", False)
-        if not isinstance(body, bytes | bytearray | memoryview):
-            raise ASGIMessageError(
-                f"http.response.body 'body' must be bytes, got {type(body).__name__}: "
-                "encode text first, e.g. body=text.encode('utf-8')"
-            )
+        if type(body) is not bytes:
+            if not isinstance(body, bytes | bytearray | memoryview):
+                raise ASGIMessageError(
+                    f"http.response.body 'body' must be bytes, got {type(body).__name__}: "
+                    "encode text first, e.g. body=text.encode('utf-8')"
+                )
+            body = bytes(body)
         if self.disconnected:
             self.response_state = COMPLETE if not more_body else STREAMING
             return  # the client is gone; ASGI lets the app finish without noticing
-        self.write_body(bytes(body) if type(body) is not bytes else body, more_body)
+        self.write_body(body, more_body)
         if more_body and not self.connection.writable:
             await self.connection.drain()
 
@@ -621,15 +642,14 @@ class RequestCycle:
         self.wake()
 
     def log_access(self) -> None:
-        if access_logger.isEnabledFor(logging.INFO):
-            scope = self.scope
-            client = scope["client"]
-            access_logger.info(
-                '%s - "%s %s HTTP/%s" %d',
-                f"{client[0]}:{client[1]}" if client else "-",
-                scope["method"], scope["raw_path"].decode("latin-1"),
-                scope["http_version"], self.status,
-            )
+        scope = self.scope
+        client = scope["client"]
+        access_logger.info(
+            '%s - "%s %s HTTP/%s" %d',
+            f"{client[0]}:{client[1]}" if client else "-",
+            scope["method"], scope["raw_path"].decode("latin-1"),
+            scope["http_version"], self.status,
+        )
 
 
 def describe_unexpected(state: str, message_type: str) -> str:
