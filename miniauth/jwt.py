@@ -157,6 +157,11 @@ def _hmac_secret(key: Any, algorithm: Algorithm) -> bytes:
             "must never be used as an HMAC secret (the algorithm-confusion attack, RFC 8725 "
             "§2.1); allow only RS256 for tokens checked with a public key"
         )
+    if not key:
+        # an unset SECRET_KEY setting often arrives as "": anyone could then sign tokens
+        raise InvalidKeyError(
+            f"the {algorithm.name} secret is empty: is the secret setting missing?"
+        )
     return key
 
 
@@ -358,6 +363,8 @@ def _allowed_algorithm(header: dict[str, Any], algorithms: Any) -> Algorithm:
         )
     if isinstance(algorithms, str):
         raise TypeError(f"algorithms must be a list, e.g. [{algorithms!r}], not a string")
+    if not isinstance(algorithms, list | tuple | set | frozenset):
+        algorithms = tuple(algorithms)  # a generator would be used up by the first check
     if any(isinstance(name, str) and name.lower() == "none" for name in algorithms):
         raise InvalidAlgorithmError("'none' may not be listed in algorithms: it means no signature")
     alg = header["alg"]
@@ -447,7 +454,8 @@ def decode_complete(
     payload = _parse_json_object(payload_segment, "payload")
     if isinstance(leeway, timedelta):
         leeway = leeway.total_seconds()
-    _check_required(payload, (*checks["require"], *require))
+    _check_required(payload, checks["require"])
+    _check_required(payload, require)
     _check_times(payload, checks, time.time() if now is None else now, leeway)
     if checks["verify_iss"]:
         _check_issuer(payload, issuer)
@@ -477,6 +485,8 @@ def _merge_options(options: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 def _check_required(payload: dict[str, Any], required: Iterable[str]) -> None:
+    if isinstance(required, str):
+        raise TypeError(f"require must be a list of claim names, e.g. [{required!r}], not a string")
     for claim in required:
         if claim not in payload:
             raise MissingRequiredClaimError(claim)

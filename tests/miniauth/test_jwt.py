@@ -277,6 +277,11 @@ class TestAlgorithmChoice:
         with pytest.raises(errors.DecodeError, match="needs algorithms="):
             decode(token, SECRET, [])
 
+    def test_algorithms_may_be_any_iterable_even_a_generator(self) -> None:
+        token = encode({"sub": "1"}, SECRET)
+        allowed = (name for name in ["HS256"])
+        assert decode(token, SECRET, allowed, now=NOW) == {"sub": "1"}
+
     def test_algorithms_as_a_bare_string_is_a_caller_error(self) -> None:
         token = encode({"sub": "1"}, SECRET)
         with pytest.raises(TypeError, match=r"\['HS256'\]"):
@@ -372,6 +377,15 @@ class TestKeyMustFitAlgorithm:
         token = handmade_token({"alg": "RS256"}, {})
         with pytest.raises(errors.InvalidKeyError, match="use 'enc'"):
             decode(token, {**rsa_public_jwk, "use": "enc"}, ["RS256"], now=NOW)
+
+    @pytest.mark.parametrize("empty", [b"", "", {"kty": "oct", "k": ""}])
+    def test_an_empty_hmac_secret_is_refused_both_ways(self, empty) -> None:
+        # An unset SECRET_KEY is often "": a token signed with it must not verify
+        forged = handmade_token({"alg": "HS256"}, {"sub": "admin"}, b"")
+        with pytest.raises(errors.InvalidKeyError, match="empty"):
+            decode(forged, empty, ["HS256"], now=NOW)
+        with pytest.raises(errors.InvalidKeyError, match="empty"):
+            encode({"sub": "admin"}, empty)
 
     def test_short_hmac_secrets_warn_when_signing(self) -> None:
         with pytest.warns(InsecureKeyLengthWarning, match="at least 32"):
@@ -562,6 +576,10 @@ class TestIssuerAndRequiredClaims:
     def test_a_missing_iss_is_a_missing_claim_when_one_is_expected(self) -> None:
         with pytest.raises(errors.MissingRequiredClaimError, match='"iss"'):
             decode(encode({}, SECRET), SECRET, ["HS256"], issuer="x", now=NOW)
+
+    def test_require_as_a_bare_string_is_a_caller_error(self) -> None:
+        with pytest.raises(TypeError, match=r"\['exp'\]"):
+            decode(encode({}, SECRET), SECRET, ["HS256"], require="exp", now=NOW)
 
     @pytest.mark.parametrize("how", ["keyword", "option"])
     def test_required_claims_name_the_one_missing(self, how: str) -> None:
