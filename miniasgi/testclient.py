@@ -78,7 +78,8 @@ class ASGITransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         status, headers, content = await self.call_app(request, body)
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content),
+                              request=request)
 
     async def call_app(self, request: httpx.Request, body: bytes
                        ) -> tuple[int, list, bytes]:
@@ -155,7 +156,8 @@ class _PortalTransport(httpx.BaseTransport):
         body = request.read()
         transport = self.client.asgi_transport
         status, headers, content = self.client.portal_call(transport.call_app(request, body))
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content),
+                              request=request)
 
 
 class TestClient(httpx.Client):
