@@ -67,6 +67,10 @@ class TracingParser:
     def feed(self, data: bytes) -> None:
         self.parser.feed(data)
 
+    @property
+    def buffered_bytes(self) -> int:
+        return self.parser.buffered_bytes
+
     def next_event(self) -> Any:
         try:
             event = self.parser.next_event()
