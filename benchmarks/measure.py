@@ -8,6 +8,7 @@ can show the median with its min–max spread, and the latency of the median run
 
 from __future__ import annotations
 
+import socket
 import statistics
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ def measure_server(spec: ServerSpec, app: str, request: RequestSpec, shape: Load
                    *, case: str, baseline: str | None, server_cpus: str = SERVER_CPU) -> dict:
     """Return one result row: {"case", "impl", "runs", "ops_per_sec", latency, generator...}."""
     with running_server(spec, app, cpus=server_cpus) as port:
+        check_first_response(port, request, spec.name)
         run_load("127.0.0.1", port, request, duration=shape.warmup,
                  connections=shape.connections, pipeline=shape.pipeline, cpus=LOAD_CPUS)
         results = [
@@ -39,6 +41,9 @@ def measure_server(spec: ServerSpec, app: str, request: RequestSpec, shape: Load
             for _ in range(shape.repeats)
         ]
     rates = [result.requests_per_second for result in results]
+    if not any(rates):
+        raise RuntimeError(f"{spec.name} answered no request of {request.method} "
+                           f"{request.path} successfully ({results[0].errors} errors)")
     middle = sorted(results, key=lambda result: result.requests_per_second)[len(results) // 2]
     return {
         "case": case,
@@ -52,3 +57,19 @@ def measure_server(spec: ServerSpec, app: str, request: RequestSpec, shape: Load
         "errors": sum(result.errors for result in results),
         "generator": middle.generator,
     }
+
+
+def check_first_response(port: int, request: RequestSpec, name: str, timeout: float = 30.0):
+    """Send the request once and wait for a 2xx: the app works, and first-call costs are paid."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(request.to_bytes(f"127.0.0.1:{port}"))
+        received = b""
+        while b"\r\n\r\n" not in received:
+            data = connection.recv(65536)
+            if not data:
+                break
+            received += data
+    status_line = received.split(b"\r\n", 1)[0].decode("latin-1")
+    if not status_line.startswith("HTTP/1.1 2"):
+        raise RuntimeError(f"{name} answered {request.method} {request.path} with "
+                           f"{status_line or 'nothing'!r}, not a 2xx: the benchmark would be void")
