@@ -147,6 +147,8 @@ def to_int(value) -> int:
     if kind is int:
         return value
     if kind is str:
+        if value.isascii() and value.isdigit() and len(value) < 4300:  # "42": the common case
+            return int(value)
         text = value.strip(UNICODE_WHITE_SPACE)
         if INTEGER_TEXT.fullmatch(text):
             try:
@@ -182,8 +184,13 @@ def to_float(value) -> float:
     if kind is int or kind is bool:
         return float(value)
     if kind is str:
-        # pydantic trims whitespace unless the number has underscores ("1_0 " is refused).
+        # pydantic trims whitespace unless the number has underscores ("1_0 " is refused),
+        # and drops single underscores anywhere inside ("1_.5", "1e_5"; not "_1", "1__0").
         text = value if "_" in value else value.strip(UNICODE_WHITE_SPACE)
+        if "_" in text:
+            if text.startswith("_") or text.endswith("_") or "__" in text:
+                fail("float_parsing", value)
+            text = text.replace("_", "")
         # float() alone would also read non-ASCII digits and strip \x1c-\x1f; pydantic does not.
         if text.isascii() and not any(character.isspace() for character in text):
             try:
@@ -233,8 +240,11 @@ def to_bool(value) -> bool:
         if value in (0, 1):
             return bool(value)
         fail("bool_parsing", value)
-    if kind is float and value in (0.0, 1.0):
-        return bool(value)
+    if kind is float:
+        if value in (0.0, 1.0):
+            return bool(value)
+        if value.is_integer():
+            fail("bool_parsing", value)
     fail("bool_type", value)
 
 

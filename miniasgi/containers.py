@@ -67,6 +67,10 @@ def compile_container(annotation, constraints, from_attributes: bool = False
 
 def _check_items(items, item_check) -> list:
     """Run item_check over items, collecting every item's errors under its index."""
+    try:
+        return [item_check(item) for item in items]  # the common case: all items fit
+    except Invalid:
+        pass  # do it again slowly, to report every bad item and not only the first
     results = []
     errors = None
     for index, item in enumerate(items):

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from miniasgi.coercion import Invalid
+from miniasgi.models import Model
 from miniasgi.validation import ValidationError, compile_check
 
 __all__ = [
@@ -63,8 +64,6 @@ def _decimal_as_number(value: decimal.Decimal):
 
 def jsonable_encoder(value) -> Any:
     """Lower `value` to dicts, lists, str, int, float, bool and None (see the table above)."""
-    from miniasgi.models import Model
-
     if value is None or isinstance(value, str | int | float):
         if isinstance(value, enum.Enum):
             return jsonable_encoder(value.value)
@@ -138,8 +137,6 @@ def _selected(name: str, include, exclude) -> bool:
 
 
 def _dump_value(value, mode: str, include, exclude, options: dict):
-    from miniasgi.models import Model
-
     if isinstance(value, Model):
         return dump_model(value, mode=mode, include=include, exclude=exclude, **options)
     if isinstance(value, dict):
@@ -213,8 +210,74 @@ def compile_response_serializer(response_model) -> Callable[[Any], Any]:
             for error in errors:
                 error["loc"] = ["response", *error["loc"]]
             raise ResponseValidationError(errors) from None
-        return _dump_value(validated, "json", None, None, {
-            "by_alias": True, "exclude_unset": False, "exclude_defaults": False,
-            "exclude_none": False})
+        return json_ready(validated)
 
     return serialize
+
+
+# ---- the fast path: pydantic's JSON mode, by_alias, no include/exclude -------------------
+#
+# A response is serialized on every request, so this path dispatches on the exact type
+# through a dict and keeps, per Model class, the list of (attribute, output key) pairs.
+
+
+def _same(value):
+    return value
+
+
+def _utc_as_z(moment: datetime.datetime) -> str:
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+JSON_READY_BY_TYPE = {
+    str: _same, int: _same, float: _same, bool: _same, type(None): _same,
+    list: lambda value: [json_ready(item) for item in value],
+    tuple: lambda value: [json_ready(item) for item in value],
+    set: lambda value: [json_ready(item) for item in value],
+    frozenset: lambda value: [json_ready(item) for item in value],
+    dict: lambda value: {json_ready(key): json_ready(item) for key, item in value.items()},
+    datetime.datetime: _utc_as_z,
+    datetime.date: datetime.date.isoformat,
+    datetime.time: datetime.time.isoformat,
+    uuid.UUID: str,
+    decimal.Decimal: str,
+}
+
+
+def json_ready(value):
+    """`value` as pydantic's JSON mode writes it, models by alias (the response path)."""
+    handler = JSON_READY_BY_TYPE.get(type(value))
+    if handler is not None:
+        return handler(value)
+    if isinstance(value, Model):
+        return _model_json_ready(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_ready(item) for item in value]
+    if isinstance(value, dict):
+        return {json_ready(key): json_ready(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: json_ready(getattr(value, field.name))
+                for field in dataclasses.fields(value)}
+    return _json_leaf(value)
+
+
+def _output_keys(model_class) -> list[tuple[str, str]]:
+    keys = model_class.__dict__.get("__output_keys__")
+    if keys is None:
+        keys = [(name, info.alias or name) for name, info in model_class.model_fields.items()
+                if not info.exclude]
+        model_class.__output_keys__ = keys
+    return keys
+
+
+def _model_json_ready(model) -> dict:
+    values = model.__dict__
+    keys = _output_keys(type(model))
+    result = {key: json_ready(values[name]) for name, key in keys}
+    if len(values) > len(keys) + 1:  # extra="allow" keys (or excluded fields) live here too
+        fields = type(model).model_fields
+        for name, item in values.items():
+            if name not in fields and name != "__fields_set__":
+                result[name] = json_ready(item)
+    return result

@@ -137,6 +137,7 @@ class Model:
         cls.model_fields = fields
         cls.__model_fields__ = fields
         cls.__compiled_plans__ = None
+        cls.__compiled_validators__ = None
         # A model declared inside a function may name its neighbours ("list[Point]" under
         # `from __future__ import annotations`): keep that function's names for resolving.
         caller = sys._getframe(1)
@@ -181,7 +182,8 @@ class Model:
 
     @property
     def model_fields_set(self) -> set[str]:
-        return self.__dict__.get("__fields_set__", set())
+        """The names of the fields the input gave (not filled from defaults)."""
+        return set(self.__dict__.get("__fields_set__", ()))
 
     def model_dump(self, *, mode: str = "python", include=None, exclude=None,
                    by_alias: bool = False, exclude_unset: bool = False,
@@ -272,58 +274,107 @@ NOT_SENT = object()
 # Inputs that are never read by attribute, even with from_attributes (pydantic refuses them).
 PRIMITIVE_INPUTS = (str, bytes, bytearray, int, float, bool, list, tuple, set, frozenset,
                     type(None))
+IMMUTABLE_DEFAULTS = (type(None), bool, int, float, str, bytes, tuple, frozenset)
+
+
+def _default_maker(info: FieldInfo):
+    """A zero-argument function giving the field's default (copied when mutable)."""
+    if info.default_factory is not None:
+        return info.default_factory
+    default = info.default
+    if isinstance(default, IMMUTABLE_DEFAULTS):
+        return lambda: default
+    return info.get_default
+
+
+def _compile_validate_into(cls, from_attributes: bool):
+    """Build the function that turns a dict (or object) into an instance of `cls`.
+
+    Everything that can be decided before the first request is decided here: the
+    field order, the keys, the checks, how defaults are made, the extra-key policy.
+    The function returned only reads, converts and stores.
+    """
+    config = cls.model_config
+    by_attributes = from_attributes or config.get("from_attributes", False)
+    extra = config.get("extra", "ignore")
+    steps = [(step.name, step.key, step.check, step.info.required,
+              None if step.info.required else _default_maker(step.info))
+             for step in _plan(cls, from_attributes)]
+    known_keys = frozenset(key for _, key, _, _, _ in steps)
+    all_names = frozenset(name for name, _, _, _, _ in steps)  # shared: never mutated
+    class_name = cls.__name__
+    new_instance = object.__new__
+
+    def validate_into(value):
+        if isinstance(value, dict):
+            read = value.get
+        elif by_attributes and not isinstance(value, PRIMITIVE_INPUTS):
+            def read(key, default):
+                return getattr(value, key, default)
+        elif by_attributes:
+            fail("model_attributes_type", value)
+        else:
+            fail("model_type", value, {"class_name": class_name})
+        values: dict[str, Any] = {}
+        defaulted = None
+        errors = None
+        for name, key, check, required, make_default in steps:
+            raw = read(key, NOT_SENT)
+            if raw is NOT_SENT:
+                if required:
+                    errors = errors or []
+                    errors.append(make_error("missing", value, loc=(key,)))
+                else:
+                    values[name] = make_default()
+                    defaulted = defaulted or []
+                    defaulted.append(name)
+                continue
+            try:
+                values[name] = check(raw)
+            except Invalid as invalid:
+                errors = errors or []
+                for error in invalid.errors:
+                    error["loc"] = (key, *error["loc"])
+                errors.extend(invalid.errors)
+        if extra != "ignore" and isinstance(value, dict) and len(value.keys() - known_keys):
+            errors = _handle_extra_keys(value, known_keys, extra, values, errors)
+        if errors:
+            raise Invalid(errors)
+        instance = new_instance(cls)
+        values["__fields_set__"] = all_names if defaulted is None else all_names.difference(
+            defaulted)
+        instance.__dict__ = values
+        return instance
+
+    return validate_into
 
 
 def _validate_into(cls, value, from_attributes: bool = False):
-    config = cls.model_config
-    by_attributes = from_attributes or config.get("from_attributes", False)
-    if isinstance(value, dict):
-        read = value.get
-    elif by_attributes and not isinstance(value, PRIMITIVE_INPUTS):
-        def read(key, default):
-            return getattr(value, key, default)
-    elif by_attributes:
-        fail("model_attributes_type", value)
-    else:
-        fail("model_type", value, {"class_name": cls.__name__})
-    values: dict[str, Any] = {}
-    fields_set = set()
-    errors = []
-    for step in _plan(cls, from_attributes):
-        raw = read(step.key, NOT_SENT)
-        if raw is NOT_SENT:
-            if step.info.required:
-                errors.append(make_error("missing", value, loc=(step.key,)))
-            else:
-                values[step.name] = step.info.get_default()
-            continue
-        try:
-            values[step.name] = step.check(raw)
-            fields_set.add(step.name)
-        except Invalid as invalid:
-            for error in invalid.errors:
-                error["loc"] = (step.key, *error["loc"])
-            errors.extend(invalid.errors)
-    extra = config.get("extra", "ignore")
-    if extra != "ignore" and isinstance(value, dict):
-        _handle_extra_keys(cls, value, extra, values, errors)
-    if errors:
-        raise Invalid(errors)
-    instance = cls.__new__(cls)
-    values["__fields_set__"] = fields_set
-    instance.__dict__.update(values)
-    return instance
+    """Validate `value` into an instance of `cls` (compiling the class's plan on first use)."""
+    return _validator_for(cls, from_attributes)(value)
 
 
-def _handle_extra_keys(cls, data: dict, extra: str, values: dict, errors: list) -> None:
-    known = {step.key for step in _plan(cls)}
+def _validator_for(cls, from_attributes: bool):
+    cache = cls.__dict__.get("__compiled_validators__")
+    if cache is None:
+        cls.__compiled_validators__ = cache = {}
+    validate_into = cache.get(from_attributes)
+    if validate_into is None:
+        validate_into = cache[from_attributes] = _compile_validate_into(cls, from_attributes)
+    return validate_into
+
+
+def _handle_extra_keys(data: dict, known_keys: frozenset, extra: str, values: dict,
+                       errors: list | None) -> list | None:
     for key, item in data.items():
-        if key in known:
+        if key in known_keys:
             continue
         if extra == "forbid":
+            errors = errors or []
             errors.append(make_error("extra_forbidden", item, loc=(key,)))
         else:
             values[key] = item
+    return errors
 
 
 def model_check(cls, from_attributes: bool = False):
@@ -332,19 +383,28 @@ def model_check(cls, from_attributes: bool = False):
     With from_attributes (how response models read an endpoint's return value), any
     object is read by its attributes, and only an instance of exactly `cls` passes as
     is: a subclass instance is re-read, so its extra fields (a password hash) drop out.
+
+    The class's own plan is compiled on the first call, not here, so that a model may
+    contain itself (a tree) and so that forward references resolve once all are defined.
     """
+    compiled = []
+
     if from_attributes:
         def response_check(value):
             if type(value) is cls:
                 return value
-            return _validate_into(cls, value, from_attributes=True)
+            if not compiled:
+                compiled.append(_validator_for(cls, True))
+            return compiled[0](value)
 
         return response_check
 
     def check(value):
         if isinstance(value, cls):
             return value
-        return _validate_into(cls, value)
+        if not compiled:
+            compiled.append(_validator_for(cls, False))
+        return compiled[0](value)
 
     return check
 

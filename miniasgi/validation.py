@@ -344,6 +344,16 @@ def _with_constraints(check: Check, annotation, constraints: Constraints) -> Che
         if bound is not None:
             steps.append(_bound_step(name, kind, bound, holds))
 
+    if len(steps) == 1:
+        (only_step,) = steps
+
+        def single_constraint_check(value):
+            converted = check(value)
+            only_step(converted, value)
+            return converted
+
+        return single_constraint_check
+
     def constrained_check(value):
         converted = check(value)
         for step in steps:
