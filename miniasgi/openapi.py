@@ -313,9 +313,12 @@ def _operation_object(operation: OperationInfo, definitions: dict) -> dict:
     if operation.security:
         result["security"] = [dict(requirement) for requirement in operation.security]
     if operation.parameters:
-        result["parameters"] = [
-            _parameter_object(parameter, definitions) for parameter in operation.parameters
-        ]
+        # FastAPI lists path parameters first, then query, header and cookie ones,
+        # each group in declaration order (sorted() is stable).
+        parameters = sorted(
+            operation.parameters, key=lambda each: PARAMETER_LOCATIONS.index(each.location)
+        )
+        result["parameters"] = [_parameter_object(each, definitions) for each in parameters]
     if operation.request_body is not None:
         result["requestBody"] = _request_body_object(operation.request_body, definitions)
     result["responses"] = _responses_object(operation, definitions)
