@@ -88,6 +88,12 @@ def build_app(clock: FakeClock) -> tuple[App, TokenIssuer]:
     def write_item(user: dict = Depends(access.requires("items:write"))):
         return {"by": user["sub"]}
 
+    @app.put("/items")
+    def replace_items(
+        user: dict = Security(access.requires("items:write"), scopes=["items:write"]),
+    ):
+        return {"replaced_by": user["sub"]}
+
     @app.delete("/items")
     def delete_items(user: dict = Depends(access.requires("items:delete"))):
         return {"deleted": True}
@@ -397,6 +403,21 @@ class TestScopesAndRoles:
         assert response.status_code == 403
         assert "needs the role admin; you have ['editor']" in response.json()["detail"]
 
+    def test_roles_and_scopes_combine_through_security(self, client) -> None:
+        # the scope limits what the token may do; the role, what the user may do
+        with_scope = login(client, "alice", "wonderland", "items:write")["access_token"]
+        assert client.put("/items", headers=bearer(with_scope)).json() == {"replaced_by": "alice"}
+        without_scope = login(client, "alice", "wonderland")["access_token"]
+        response = client.put("/items", headers=bearer(without_scope))
+        assert (
+            response.status_code == 403
+            and "insufficient_scope" in (response.headers["www-authenticate"])
+        )
+        viewer_with_scope = login(client, "bob", "builder", "items:write")["access_token"]
+        response = client.put("/items", headers=bearer(viewer_with_scope))
+        assert response.status_code == 403
+        assert "permission denied" in response.json()["detail"]
+
     def test_rbac_refuses_unauthenticated_requests_with_401_not_403(self, client) -> None:
         assert client.post("/items").status_code == 401
 
@@ -565,5 +586,8 @@ def test_routes_list_the_scopes_they_need_in_openapi(clock) -> None:
         {"OAuth2PasswordBearer": ["items:read"]}
     ]
     assert document["paths"]["/me"]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
+    assert document["paths"]["/items"]["put"]["security"] == [
+        {"OAuth2PasswordBearer": ["items:write"]}
+    ]
     flow = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]
     assert flow["tokenUrl"] == "/token"
