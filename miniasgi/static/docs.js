@@ -348,9 +348,20 @@
     result.replaceChildren(
       element("h3", { text: "Response" }),
       element("p", { class: "request-line", text: `${request.init.method} ${request.url}` }),
+      element("pre", { class: "curl", text: curlCommand(request) }),
       element("p", { class: `status-code status-${String(response.status)[0]}xx`, text: `${response.status} ${response.statusText}` }),
       element("pre", { class: "response-headers", text: headerLines }),
       element("pre", { class: "response-body", text: shown }));
+  }
+
+  // The same request as a command line, to paste into a terminal (multipart bodies
+  // are left out: curl would need the files on disk, as -F name=@path).
+  function curlCommand(request) {
+    const quote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
+    const parts = ["curl", "-X", request.init.method, quote(request.url)];
+    for (const [name, value] of request.init.headers) parts.push("-H", quote(`${name}: ${value}`));
+    if (typeof request.init.body === "string") parts.push("--data", quote(request.init.body));
+    return parts.join(" ");
   }
 
   // ---- authorization -----------------------------------------------------------------

@@ -193,6 +193,11 @@ def _backend_app():
         page = docs_html(openapi_url="/openapi.json", title="Shop", assets_url="/docs/assets")
         return HTMLResponse(page, headers=docs_headers())
 
+    @app.get("/docs-of-nothing", include_in_schema=False)
+    def docs_of_nothing():
+        page = docs_html(openapi_url="/missing.json", title="Nothing", assets_url="/docs/assets")
+        return HTMLResponse(page, headers=docs_headers())
+
     @app.get("/docs/assets/{name}", include_in_schema=False)
     def asset(name: str):
         found = docs_asset(name)
@@ -305,7 +310,8 @@ window.result = (id) => {
   return {status: status && status.textContent, error: error && error.textContent,
           body: box.querySelector(".response-body") && box.querySelector(".response-body").textContent,
           headers: box.querySelector(".response-headers") && box.querySelector(".response-headers").textContent,
-          request: box.querySelector(".request-line") && box.querySelector(".request-line").textContent};
+          request: box.querySelector(".request-line") && box.querySelector(".request-line").textContent,
+          curl: box.querySelector(".curl") && box.querySelector(".curl").textContent};
 };
 true
 """
@@ -375,6 +381,7 @@ def test_execute_sends_path_query_and_header_parameters_and_shows_the_response(
     assert json.loads(result["body"]) == {"item_id": 42, "q": "a b&c", "trace": "abc"}
     assert "content-type: application/json" in result["headers"]
     assert result["request"] == f"GET {server_url}/items/42?q=a+b%26c"
+    assert result["curl"] == f"curl -X GET '{server_url}/items/42?q=a+b%26c' -H 'x-trace: abc'"
 
 
 @pytest.mark.slow
@@ -517,3 +524,15 @@ def test_files_chosen_in_a_multipart_form_are_uploaded(browser, server_url):
         "files": [["a.txt", "first file"], ["b.txt", "second"]],
         "note": "two files",
     }
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_document_that_cannot_be_loaded_is_reported_on_the_page(browser, server_url):
+    browser.command("Page.enable")
+    browser.command("Page.navigate", url=server_url + "/docs-of-nothing")
+    status = "document.getElementById('status').textContent"
+    browser.wait_for(f"{status}.startsWith('Could not')", "the failure was not reported")
+    assert browser.evaluate(status) == (
+        f"Could not load the OpenAPI document from {server_url}/missing.json: 404 Not Found"
+    )
