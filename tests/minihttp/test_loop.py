@@ -206,8 +206,9 @@ def test_timers_fire_in_deadline_order_not_in_scheduling_order(run_async):
     async def main():
         loop = asyncio.get_running_loop()
         order = []
+        now = loop.time()  # one base time: a busy machine may pause between calls
         for delay in (0.03, 0.01, 0.02, 0.0):
-            loop.call_later(delay, order.append, delay)
+            loop.call_at(now + delay, order.append, delay)
         await asyncio.sleep(0.06)
         return order
 
