@@ -10,6 +10,8 @@ import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa as crypto_rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from miniauth import errors, jwk, rsa
 from miniauth.jwt import decode, encode
@@ -123,3 +125,31 @@ def test_pyjwt_and_miniauth_agree_on_expiry_with_leeway() -> None:
     assert decode(token, HMAC_SECRET, ["HS256"], leeway=31, now=NOW) == {"exp": NOW - 30}
     with pytest.raises(errors.ExpiredSignatureError):
         decode(token, HMAC_SECRET, ["HS256"], leeway=30, now=NOW)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53), max_value=2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+payloads = st.dictionaries(
+    st.text(max_size=10).filter(lambda name: name not in {"exp", "nbf", "iat", "aud", "iss"}),
+    json_values,
+    max_size=5,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(payload=payloads, algorithm=st.sampled_from(HMAC_ALGORITHMS))
+def test_any_payload_reads_the_same_in_pyjwt_and_here(payload: dict, algorithm: str) -> None:
+    ours = encode(payload, HMAC_SECRET, algorithm)
+    theirs = pyjwt.encode(payload, HMAC_SECRET, algorithm)
+    assert ours == theirs
+    assert pyjwt.decode(ours, HMAC_SECRET, [algorithm]) == payload
+    assert decode(theirs, HMAC_SECRET, [algorithm], now=NOW) == payload

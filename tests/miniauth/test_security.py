@@ -13,9 +13,10 @@ from fastapi import Depends as FastAPIDepends
 from fastapi import FastAPI
 from fastapi import security as fastapi_security
 
-from miniasgi import App, Depends, HTTPException, Security
+from miniasgi import App, Depends, Form, HTTPException, Security
 from miniasgi.testclient import TestClient
 from miniauth import jwk, jwt
+from miniauth.errors import InvalidTokenError
 from miniauth.passwords import hash_password, verify_password
 from miniauth.rbac import RoleBasedAccess, Roles
 from miniauth.security import (
@@ -71,6 +72,14 @@ def build_app(clock: FakeClock) -> tuple[App, TokenIssuer]:
             )
         pair = tokens.issue(form.username, scopes=form.scopes, claims={"roles": user["roles"]})
         return pair.as_response()
+
+    @app.post("/token/refresh")
+    def refresh(refresh_token: str = Form()):
+        # RFC 6749 §6 puts this at the token endpoint with grant_type=refresh_token
+        try:
+            return tokens.refresh(refresh_token).as_response()
+        except InvalidTokenError as error:
+            raise HTTPException(401, str(error)) from None
 
     @app.post("/token/strict")
     def strict_login(form: OAuth2PasswordRequestFormStrict = Depends()):
@@ -173,6 +182,18 @@ class TestPasswordFlow:
         assert client.post("/token/strict", data=form).status_code == 422
         response = client.post("/token/strict", data={**form, "grant_type": "password"})
         assert response.json() == {"grant_type": "password", "scopes": ["x", "y"]}
+
+    def test_a_refresh_token_buys_a_new_pair_once(self, client, clock) -> None:
+        first = login(client, "alice", "wonderland")
+        clock.now += 601  # the access token has expired
+        assert client.get("/me", headers=bearer(first["access_token"])).status_code == 401
+        second = client.post("/token/refresh", data={"refresh_token": first["refresh_token"]})
+        assert second.status_code == 200
+        assert client.get("/me", headers=bearer(second.json()["access_token"])).status_code == 200
+        replay = client.post("/token/refresh", data={"refresh_token": first["refresh_token"]})
+        assert replay.status_code == 401
+        # reuse detected: the pair bought with the stolen copy is revoked too
+        assert client.get("/me", headers=bearer(second.json()["access_token"])).status_code == 401
 
     def test_logout_revokes_the_session(self, client) -> None:
         token = login(client, "alice", "wonderland")["access_token"]
