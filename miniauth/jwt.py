@@ -256,7 +256,9 @@ def encode(
             f"JWT payloads are JSON objects: pass a dict of claims, not {type(payload).__name__}"
         )
     chosen = _algorithm_named(algorithm)
-    encoder = _JSON_ENCODER if json_encoder is None else json_encoder(separators=(",", ":"))
+    encoder = _JSON_ENCODER
+    if json_encoder is not None:  # e.g. one that knows how to write UUIDs or Decimals
+        encoder = json_encoder(separators=(",", ":"), allow_nan=False)
     if headers:
         if headers.get("alg", algorithm) != algorithm:
             raise ValueError(

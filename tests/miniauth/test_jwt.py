@@ -232,6 +232,19 @@ class TestCompactSerialization:
         with pytest.raises(ValueError):
             encode({"score": float("nan")}, SECRET)
 
+    def test_a_custom_json_encoder_writes_other_types(self) -> None:
+        import uuid
+
+        class UUIDEncoder(json.JSONEncoder):
+            def default(self, value):
+                return str(value) if isinstance(value, uuid.UUID) else super().default(value)
+
+        identifier = uuid.UUID(int=7)
+        token = encode({"sub": identifier}, SECRET, json_encoder=UUIDEncoder)
+        assert decode(token, SECRET, ["HS256"], now=NOW) == {"sub": str(identifier)}
+        with pytest.raises(TypeError, match="not JSON serializable"):
+            encode({"sub": identifier}, SECRET)
+
     def test_encode_turns_aware_datetimes_into_numeric_dates(self) -> None:
         expires = datetime.fromtimestamp(NOW + 60, UTC)
         token = encode({"exp": expires}, SECRET)
