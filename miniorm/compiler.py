@@ -12,7 +12,7 @@ ORM, and it is why one compiler serves both the blocking `Session` and the
 Two rules hold for everything written here:
 
 1. **Values are always parameters.** Every Python value becomes a placeholder
-   (`?` or `%s`) in the text and an entry in the parameter list, converted by
+   (`?` or `$1`) in the text and an entry in the parameter list, converted by
    the dialect for its column. Even LIMIT and OFFSET travel as parameters.
 2. **Identifiers are always quoted.** Table and column names are wrapped in
    double quotes (SQL:2016 §5.4 delimited identifiers), so a column called
@@ -94,7 +94,7 @@ class SQLWriter:
         else:
             value = self.dialect.adapt_untyped(value)
         self.params.append(value)
-        return self.dialect.placeholder
+        return self.dialect.placeholder(len(self.params))
 
     def column(self, column: Column) -> str:
         return f"{self.quote(column.model.__table__.name)}.{self.quote(column.name)}"

@@ -3,7 +3,7 @@
 The compiler produced `(sql, params)`; something must send them to a database
 and bring rows back. That is all this module does, for four combinations:
 
-    PostgresConnection       psycopg.Connection          (blocking)
+    PostgresConnection       psycopg.Connection          (blocking; RawCursor: $1 params)
     SqliteConnection         sqlite3.Connection          (blocking)
     AsyncPostgresConnection  psycopg.AsyncConnection     (awaits the socket)
     AsyncSqliteConnection    a SqliteConnection driven by one worker thread
@@ -163,7 +163,8 @@ class PostgresConnection:
         import psycopg
 
         try:
-            self.raw = psycopg.connect(conninfo, autocommit=True)
+            self.raw = psycopg.connect(conninfo, autocommit=True,
+                                       cursor_factory=psycopg.RawCursor)
         except psycopg.Error as error:
             raise translate_error(error, "(connect)", None) from error
         self.echo = echo
@@ -275,7 +276,8 @@ class AsyncPostgresConnection:
         import psycopg
 
         try:
-            raw = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+            raw = await psycopg.AsyncConnection.connect(conninfo, autocommit=True,
+                                                        cursor_factory=psycopg.AsyncRawCursor)
         except psycopg.Error as error:
             raise translate_error(error, "(connect)", None) from error
         return cls(raw, echo)

@@ -88,11 +88,15 @@ class ModelPlan:
         key = (names, count)
         sql = self.insert_sql.get(key)
         if sql is None:
-            single = self.insert_sql_for(names, dialect)
-            head, _, tail = single.partition(" VALUES ")
-            group, _, returning = tail.partition(" RETURNING ")
-            sql = f"{head} VALUES {', '.join([group] * count)} RETURNING {returning}"
-            self.insert_sql[key] = sql
+            head = self.insert_sql_for(names, dialect).partition(" VALUES ")[0]
+            width = len(names)
+            groups = ", ".join(
+                "(" + ", ".join(dialect.placeholder(row * width + column + 1)
+                                for column in range(width)) + ")"
+                for row in range(count)
+            )
+            returning = dialect.quote(self.key.name)
+            sql = self.insert_sql[key] = f"{head} VALUES {groups} RETURNING {returning}"
         return sql
 
     def load(self, rows: list[tuple], identity: IdentityMap) -> list[Any]:

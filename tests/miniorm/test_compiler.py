@@ -1,7 +1,7 @@
 """The compiler is pure: a query object in, `(sql, params)` out, checked with plain calls.
 
 Each case lists the query, the SQL expected for SQLite and its parameters; the
-PostgreSQL text is the same with `%s` placeholders unless a case says otherwise.
+PostgreSQL text is the same with numbered `$1, $2` placeholders unless a case says otherwise.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ from .models import Color, Everything, Tag, Todo, User
 
 SQLITE = SqliteDialect()
 POSTGRES = PostgresDialect()
+
+
+def numbered(sql: str) -> str:
+    """The SQLite text with PostgreSQL's placeholders: each ? becomes $1, $2, ... in turn."""
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${number}{part}" for number, part in enumerate(parts[1:], 1))
 
 U = '"user"'
 USER_COLUMNS = ", ".join(
@@ -93,7 +99,7 @@ SELECT_CASES = [
                          ids=[case[0] for case in SELECT_CASES])
 def test_select_compiles_to_the_expected_sql_and_parameters(title, query, sql, params):
     assert compile(query, SQLITE) == (sql, params)
-    assert compile(query, POSTGRES) == (sql.replace("?", "%s"), params)
+    assert compile(query, POSTGRES) == (numbered(sql), params)
 
 
 # -- INSERT, UPDATE, DELETE ---------------------------------------------------
@@ -123,14 +129,14 @@ WRITE_CASES = [
 def test_writes_compile_to_the_expected_sql_and_parameters(title, query, sql, params):
     sqlite_params = [int(p) if isinstance(p, bool) else p for p in params]
     assert compile(query, SQLITE) == (sql, sqlite_params)
-    assert compile(query, POSTGRES) == (sql.replace("?", "%s"), params)
+    assert compile(query, POSTGRES) == (numbered(sql), params)
 
 
 # -- where the dialects differ -------------------------------------------------
 
 def test_ilike_is_ilike_on_postgresql_and_lower_like_on_sqlite():
     query = select(User.id).where(User.email.ilike("%A%"))
-    assert compile(query, POSTGRES)[0].endswith("\"user\".\"email\" ILIKE %s ESCAPE '\\'")
+    assert compile(query, POSTGRES)[0].endswith("\"user\".\"email\" ILIKE $1 ESCAPE '\\'")
     assert compile(query, SQLITE)[0].endswith(
         "lower(\"user\".\"email\") LIKE lower(?) ESCAPE '\\'")
 
@@ -138,7 +144,7 @@ def test_ilike_is_ilike_on_postgresql_and_lower_like_on_sqlite():
 def test_offset_without_limit_gets_limit_minus_one_on_sqlite_only():
     query = select(User.id).offset(5)
     assert compile(query, SQLITE) == (f'SELECT {U}."id" FROM {U} LIMIT -1 OFFSET ?', [5])
-    assert compile(query, POSTGRES) == (f'SELECT {U}."id" FROM {U} OFFSET %s', [5])
+    assert compile(query, POSTGRES) == (f'SELECT {U}."id" FROM {U} OFFSET $1', [5])
 
 
 def test_parameters_are_converted_for_the_column_type_by_each_dialect():
