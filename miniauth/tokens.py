@@ -204,26 +204,31 @@ class TokenIssuer:
 
     # -- refreshing and revoking ----------------------------------------------------------------
 
-    def refresh(self, refresh_token: str | bytes) -> TokenPair:
+    def refresh(
+        self, refresh_token: str | bytes, *, claims: Mapping[str, Any] | None = None
+    ) -> TokenPair:
         """Trade a refresh token for a new pair; the old refresh token stops working.
 
-        Presenting a refresh token that was already traded in revokes its whole
-        family (reuse detection) and raises TokenRevokedError.
+        The new tokens carry the login's extra claims, or ``claims`` when given:
+        pass the user's current roles, so that a demotion takes effect at the
+        next refresh instead of at the next login. Presenting a refresh token
+        that was already traded in revokes its whole family (reuse detection)
+        and raises TokenRevokedError.
         """
         try:
-            claims = self.verify_refresh_token(refresh_token)
+            old = self.verify_refresh_token(refresh_token)
         except TokenRevokedError:
             self._revoke_family_of(refresh_token)
             raise
-        if not self.deny_list.deny(f"jti:{claims['jti']}", until=claims["exp"]):
+        if not self.deny_list.deny(f"jti:{old['jti']}", until=old["exp"]):
             # another request traded this token in a moment ago: that is reuse too
             self._revoke_family_of(refresh_token)
             raise TokenRevokedError("this refresh token was already used: log in again")
         return self.issue(
-            claims["sub"],
-            scopes=claims.get("scope", "").split(),
-            claims=claims.get("ext") or {},
-            family=claims["fam"],
+            old["sub"],
+            scopes=old.get("scope", "").split(),
+            claims=old.get("ext") or {} if claims is None else claims,
+            family=old["fam"],
         )
 
     def revoke(self, token: str | bytes, *, everywhere: bool = False) -> None:

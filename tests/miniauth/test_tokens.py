@@ -104,6 +104,14 @@ def test_refresh_rotates_and_keeps_subject_scopes_and_claims(issuer, clock) -> N
     assert claims["fam"] == first_family
 
 
+def test_refresh_can_carry_fresh_claims_such_as_current_roles(issuer) -> None:
+    pair = issuer.issue("alice", claims={"roles": ["admin"]})
+    demoted = issuer.refresh(pair.refresh_token, claims={"roles": ["viewer"]})
+    assert issuer.verify_access_token(demoted.access_token)["roles"] == ["viewer"]
+    again = issuer.refresh(demoted.refresh_token)  # the fresh claims carry on
+    assert issuer.verify_access_token(again.access_token)["roles"] == ["viewer"]
+
+
 def test_a_refresh_token_works_only_once(issuer) -> None:
     pair = issuer.issue("alice")
     issuer.refresh(pair.refresh_token)
