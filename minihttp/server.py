@@ -77,6 +77,7 @@ RESPONSE_TRANSITIONS = {
 }
 
 IDLE, BUSY, CLOSED = "IDLE", "BUSY", "CLOSED"
+NO_BYTES, BYTES_SEEN, HEAD_TIMER_SET = 0, 1, 2
 
 METHOD_NAMES = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")}
 HTTP_VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
@@ -136,7 +137,7 @@ class HTTPConnection(asyncio.Protocol):
     __slots__ = (
         "server", "state", "transport", "parser", "cycle", "client", "server_address",
         "held_responses", "pipelined_head", "reading_paused", "writable", "drain_waiter",
-        "deadline", "timer", "head_started", "dispatching",
+        "deadline", "timer", "head_progress", "dispatching",
     )
 
     def __init__(self, server: ServerState) -> None:
@@ -154,7 +155,10 @@ class HTTPConnection(asyncio.Protocol):
         self.drain_waiter: asyncio.Future | None = None
         self.deadline: float | None = None
         self.timer: asyncio.TimerHandle | None = None
-        self.head_started = False
+        # Progress of the next request head: NO_BYTES, then BYTES_SEEN, then
+        # HEAD_TIMER_SET once a partial head waits for more (its deadline is
+        # set once, so dribbling a byte at a time does not extend it).
+        self.head_progress = NO_BYTES
         self.dispatching = False
 
     # -- the transport's callbacks (asyncio.Protocol) -------------------------------
@@ -169,7 +173,8 @@ class HTTPConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.parser.feed(data)
         if self.state == IDLE:
-            self.head_started = True
+            if self.head_progress == NO_BYTES:
+                self.head_progress = BYTES_SEEN
             self.handle_events()
         elif self.state == BUSY and self.cycle is not None and not self.cycle.request_complete:
             self.handle_events()
@@ -242,13 +247,19 @@ class HTTPConnection(asyncio.Protocol):
                     return
         finally:
             self.dispatching = False
-            self.flush_held_responses()
+            if self.held_responses is not None:
+                cycle = self.cycle
+                if cycle is None or cycle.app_done:
+                    self.flush_held_responses()
+                else:  # a pipelined request's app runs next: let it add its response
+                    self.server.loop.call_soon(self.flush_held_responses)
 
     def input_exhausted(self) -> None:
         cycle = self.cycle
         if cycle is not None and not cycle.app_started:
             self.start_app(cycle)  # a body still arriving: the app may stream it
-        elif self.state == IDLE and self.head_started:
+        elif self.state == IDLE and self.head_progress == BYTES_SEEN:
+            self.head_progress = HEAD_TIMER_SET
             self.set_deadline(self.server.config.timeout_request_head)
 
     def request_ended(self) -> bool:
@@ -284,7 +295,7 @@ class HTTPConnection(asyncio.Protocol):
         server = self.server
         self.state = BUSY
         self.deadline = None
-        self.head_started = False
+        self.head_progress = NO_BYTES
         if server.over_capacity():
             self.write(http11.simple_response(503, "Service Unavailable: try again later"))
             self.close()
@@ -449,7 +460,7 @@ class HTTPConnection(asyncio.Protocol):
             return  # busy since then: the timer is re-armed when we go idle again
         if self.server.loop.time() < self.deadline:
             self.timer = self.server.loop.call_at(self.deadline, self.deadline_reached)
-        elif self.head_started:  # a head began but never completed: slow loris
+        elif self.head_progress != NO_BYTES:  # a head began but never completed: slow loris
             self.write(http11.simple_response(408, "Request Timeout: the request head was too slow"))
             self.close()
         else:

@@ -1,0 +1,332 @@
+"""minihttp.server's connection object driven directly: a fake transport and a fake clock.
+
+The socket tests (test_server.py) show the server works; these pin down the
+properties that a socket cannot show: how many writes a response costs, that
+pipelined responses share writes, when reading is paused and resumed, and how
+the timers behave, on a clock the test moves by hand (no sleeping). The app
+still runs as a task on a real loop of each kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from minihttp.config import Config
+from minihttp.server import IDLE, HTTPConnection, ServerState
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+        self.reading = True
+        self.pauses = 0
+
+    def write(self, data: bytes) -> None:
+        assert not self.closed, "write after close"
+        self.writes.append(bytes(data))
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(
+            name, default
+        )
+
+    def pause_reading(self) -> None:
+        self.reading = False
+        self.pauses += 1
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def close(self) -> None:
+        self.closed = True
+
+    @property
+    def output(self) -> bytes:
+        return b"".join(self.writes)
+
+
+class FakeTimer:
+    def __init__(self, when: float, callback: Any) -> None:
+        self.at = when
+        self.callback = callback
+        self.cancelled = False
+
+    def when(self) -> float:
+        return self.at
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class FakeClock:
+    """The loop as the server sees it, with time moved by the test."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.now = 1000.0
+        self.timers: list[FakeTimer] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Any) -> FakeTimer:
+        timer = FakeTimer(when, callback)
+        self.timers.append(timer)
+        return timer
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for timer in sorted(self.timers, key=FakeTimer.when):
+            if timer.at <= self.now and not timer.cancelled:
+                self.timers.remove(timer)
+                timer.callback()
+
+    def create_task(self, coroutine: Any) -> asyncio.Task:
+        return self.loop.create_task(coroutine)
+
+    def create_future(self) -> asyncio.Future:
+        return self.loop.create_future()
+
+    def call_soon(self, callback: Any, *arguments: Any) -> Any:
+        return self.loop.call_soon(callback, *arguments)
+
+
+async def hello(scope, receive, send):
+    body = b"hello " + scope["path"].encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"%d" % len(body))]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def make_connection(app: Any = hello, **options: Any):
+    clock = FakeClock(asyncio.get_running_loop())
+    options.setdefault("access_log", False)
+    state = ServerState(app, Config(app=app, **options), clock)  # type: ignore[arg-type]
+    connection = HTTPConnection(state)
+    transport = FakeTransport()
+    connection.connection_made(transport)
+    return connection, transport, clock
+
+
+async def settle() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+GET = b"GET /%s HTTP/1.1\r\nHost: a\r\n\r\n"
+
+
+# -- writes ---------------------------------------------------------------------------
+
+
+def test_a_response_head_and_body_go_out_in_one_write(run_async):
+    async def scenario():
+        connection, transport, _ = make_connection()
+        connection.data_received(GET % b"one")
+        await settle()
+        return transport.writes
+
+    writes = run_async(scenario())
+    assert len(writes) == 1
+    assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"hello /one")
+
+
+def test_pipelined_responses_share_writes_and_keep_their_order(run_async):
+    async def scenario():
+        connection, transport, _ = make_connection()
+        connection.data_received(b"".join(GET % b"%d" % index for index in range(8)))
+        await settle()
+        return transport.writes
+
+    writes = run_async(scenario())
+    output = b"".join(writes)
+    positions = [output.index(b"hello /%d" % index) for index in range(8)]
+    assert positions == sorted(positions)
+    assert output.count(b"HTTP/1.1 200 OK") == 8
+    assert len(writes) < 8
+
+
+def test_reading_pauses_while_a_pipelined_request_waits_and_resumes_after(run_async):
+    release = asyncio.Event
+
+    async def scenario():
+        gate = release()
+
+        async def slow(scope, receive, send):
+            if scope["path"] == "/first":
+                await gate.wait()
+            await hello(scope, receive, send)
+
+        connection, transport, _ = make_connection(slow)
+        connection.data_received(GET % b"first" + GET % b"second")
+        await settle()
+        paused_while_busy = not transport.reading
+        gate.set()
+        await settle()
+        return paused_while_busy, transport.reading, transport.output
+
+    paused_while_busy, reading_after, output = run_async(scenario())
+    assert paused_while_busy and reading_after
+    assert output.index(b"hello /first") < output.index(b"hello /second")
+
+
+def test_reading_pauses_when_the_app_leaves_body_chunks_unread(run_async):
+    async def scenario():
+        gate = asyncio.Event()
+
+        async def lazy_reader(scope, receive, send):
+            await gate.wait()
+            size = 0
+            while True:
+                message = await receive()
+                size += len(message["body"])
+                if not message["more_body"]:
+                    break
+            await hello(scope, receive, send)
+
+        connection, transport, _ = make_connection(lazy_reader)
+        connection.data_received(b"POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 300000\r\n\r\n")
+        for _ in range(3):
+            connection.data_received(b"x" * 100000)
+        await settle()
+        paused = not transport.reading
+        gate.set()
+        await settle()
+        return paused, transport.reading, transport.output
+
+    paused, reading_after, output = run_async(scenario())
+    assert paused
+    assert reading_after
+    assert output.endswith(b"hello /up")
+
+
+# -- timers on a fake clock --------------------------------------------------------------
+
+
+def test_an_idle_connection_closes_when_the_keep_alive_timeout_passes(run_async):
+    async def scenario():
+        connection, transport, clock = make_connection(timeout_keep_alive=5.0)
+        connection.data_received(GET % b"x")
+        await settle()
+        clock.advance(4.9)
+        open_before = not transport.closed
+        clock.advance(0.2)
+        return open_before, transport.closed, transport.output
+
+    open_before, closed_after, output = run_async(scenario())
+    assert open_before and closed_after
+    assert b"408" not in output  # an idle keep-alive connection closes silently
+
+
+def test_a_slow_request_head_gets_408_when_the_head_timeout_passes(run_async):
+    async def scenario():
+        connection, transport, clock = make_connection(timeout_request_head=10.0)
+        connection.data_received(b"GET / HTTP/1.1\r\nHost: a\r\n")
+        clock.advance(9.0)
+        connection.data_received(b"X-Still: coming\r\n")  # dribbling bytes does not extend it
+        open_before = not transport.closed
+        clock.advance(1.5)
+        return open_before, transport.closed, transport.output
+
+    open_before, closed_after, output = run_async(scenario())
+    assert open_before and closed_after
+    assert output.startswith(b"HTTP/1.1 408 ")
+
+
+def test_a_connection_that_never_sends_anything_is_closed_silently(run_async):
+    async def scenario():
+        connection, transport, clock = make_connection(timeout_request_head=10.0)
+        clock.advance(10.5)
+        return transport.closed, transport.output
+
+    closed, output = run_async(scenario())
+    assert closed and output == b""
+
+
+def test_many_keep_alive_requests_create_no_timer_each(run_async):
+    async def scenario():
+        connection, transport, clock = make_connection()
+        for index in range(20):
+            connection.data_received(GET % b"%d" % index)
+            await settle()
+            clock.advance(0.01)
+        return len(clock.timers), connection.state, transport.output.count(b"200 OK")
+
+    timers, state, answered = run_async(scenario())
+    assert answered == 20
+    assert state == IDLE
+    assert timers <= 2  # the head timer of the new connection, then one re-armed lazily
+
+
+def test_a_busy_connection_is_not_timed_out(run_async):
+    async def scenario():
+        gate = asyncio.Event()
+
+        async def slow(scope, receive, send):
+            await gate.wait()
+            await hello(scope, receive, send)
+
+        connection, transport, clock = make_connection(slow, timeout_keep_alive=1.0)
+        connection.data_received(GET % b"slow")
+        await settle()
+        clock.advance(60.0)
+        still_open = not transport.closed
+        gate.set()
+        await settle()
+        return still_open, transport.output
+
+    still_open, output = run_async(scenario())
+    assert still_open
+    assert output.endswith(b"hello /slow")
+
+
+# -- shutdown ----------------------------------------------------------------------------
+
+
+def test_begin_shutdown_closes_idle_connections_and_ends_busy_ones_after_their_response(
+    run_async,
+):
+    async def scenario():
+        gate = asyncio.Event()
+
+        async def slow(scope, receive, send):
+            if scope["path"] == "/slow":
+                await gate.wait()
+            await hello(scope, receive, send)
+
+        idle, idle_transport, _ = make_connection(slow)
+        busy, busy_transport, _ = make_connection(slow)
+        busy.server = idle.server  # one server, two connections
+        idle.server.connections.add(busy)
+        idle.data_received(GET % b"quick")
+        busy.data_received(GET % b"slow")
+        await settle()
+        idle.server.begin_shutdown()
+        gate.set()
+        await settle()
+        return idle_transport.closed, busy_transport.closed, busy_transport.output
+
+    idle_closed, busy_closed, busy_output = run_async(scenario())
+    assert idle_closed and busy_closed
+    assert b"connection: close" in busy_output.lower() and busy_output.endswith(b"hello /slow")
+
+
+@pytest.mark.parametrize("method", [b"GET", b"DELETE", b"OPTIONS"])
+def test_a_request_without_a_body_reads_an_empty_final_body(run_async, method):
+    async def scenario():
+        received: list[dict[str, Any]] = []
+
+        async def app(scope, receive, send):
+            received.append(await receive())
+            await hello(scope, receive, send)
+
+        connection, transport, _ = make_connection(app)
+        connection.data_received(method + b" /x HTTP/1.1\r\nHost: a\r\n\r\n")
+        await settle()
+        return received
+
+    assert run_async(scenario()) == [{"type": "http.request", "body": b"", "more_body": False}]
