@@ -227,7 +227,7 @@ class TokenIssuer:
         return self.issue(
             old["sub"],
             scopes=old.get("scope", "").split(),
-            claims=old.get("ext") or {} if claims is None else claims,
+            claims=(old.get("ext") or {}) if claims is None else claims,
             family=old["fam"],
         )
 
