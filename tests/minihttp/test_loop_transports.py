@@ -298,6 +298,31 @@ def test_asyncio_streams_run_unchanged(run_async):
     assert run_async(main()) == [b"FIRST\n", b"SECOND\n", b""]
 
 
+def test_two_hundred_concurrent_stream_clients_each_get_their_own_echo(run_async):
+    async def handle(reader, writer):
+        writer.write(await reader.readline())
+        await writer.drain()
+        writer.close()
+
+    async def one_client(port, number):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"client {number}\n".encode())
+        reply = await reader.readline()
+        writer.close()
+        await writer.wait_closed()
+        return reply
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=256)
+        port = server.sockets[0].getsockname()[1]
+        replies = await asyncio.gather(*(one_client(port, number) for number in range(200)))
+        server.close()
+        await server.wait_closed()
+        return replies
+
+    assert run_async(main()) == [f"client {number}\n".encode() for number in range(200)]
+
+
 def test_connecting_to_a_closed_port_raises_connection_refused(run_async):
     async def main():
         probe = socket.socket()
