@@ -810,3 +810,170 @@ def test_random_endpoints_are_described_exactly_as_fastapi_describes_them(
     ])  # fmt: skip
     theirs = fastapi_document(fastapi_endpoint_app(declared, status_code, tags))
     assert_same_document(ours, theirs)
+
+
+# -- through the App: a FastAPI app ported by changing only its imports ----------------------
+#
+# The same source text runs under two import headers, FastAPI's and miniasgi's, and the
+# two apps must publish the same document: this checks the App's route -> OperationInfo
+# step and this module's OperationInfo -> document step together.
+
+PORTED_APP_SOURCE = '''
+import enum
+from typing import Annotated
+
+
+class Color(enum.StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Tag(Model):
+    name: str
+
+
+class Item(Model):
+    name: str = Field(min_length=1, description="the name")
+    price: float = Field(gt=0)
+    tags: list[Tag] = []
+    note: str | None = None
+
+
+app = App(title="Shop", version="1.2.3", description="A shop")
+oauth2 = OAuth2PasswordBearer(tokenUrl="token", scopes={"read": "Read items"})
+
+
+@app.get("/items/{item_id}", response_model=Item, tags=["items"])
+def read_item(item_id: int, q: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 10,
+              x_token: Annotated[str | None, Header()] = None,
+              session: Annotated[str | None, Cookie()] = None):
+    """Read one item."""
+
+
+@app.post("/items/", status_code=201, response_model=Item, tags=["items"], summary="Make one")
+def create_item(item: Item, token: Annotated[str, Security(oauth2, scopes=["read"])]):
+    pass
+
+
+@app.get("/")
+def root():
+    pass
+
+
+@app.delete("/items/{item_id}", deprecated=True, status_code=204,
+            responses={404: {"description": "Not found"}})
+def delete_item(item_id: Annotated[int, Path(ge=1, title="The id")],
+                token: Annotated[str, Depends(oauth2)]):
+    pass
+
+
+@app.post("/token")
+def login(username: Annotated[str, Form()], password: Annotated[str, Form()]):
+    pass
+
+
+@app.post("/upload")
+def upload(file: Annotated[bytes, File()], many: list[UploadFile],
+           name: Annotated[str, Form()] = "x"):
+    pass
+
+
+@app.put("/embed/{x}")
+def embed(x: str, a: Annotated[int, Body()], b: Annotated[str, Body()] = "z"):
+    pass
+
+
+@app.post("/scalar")
+def scalar(n: Annotated[int, Body()]):
+    pass
+
+
+@app.post("/optional")
+def optional(payload: Item | None = None):
+    pass
+
+
+@app.post("/embedded")
+def embedded(item: Annotated[Item, Body(embed=True)]):
+    pass
+
+
+@app.get("/list", response_model=list[Item])
+def listing(ids: Annotated[list[int], Query()] = [], color: Color = Color.RED,
+            shade: Annotated[Color | None, Query(description="second", deprecated=True)] = None):
+    pass
+
+
+@app.get("/page", response_class=HTMLResponse)
+def page():
+    pass
+
+
+def common(skip: int = 0, limit: int = 10):
+    return {"skip": skip, "limit": limit}
+
+
+@app.get("/users/")
+def users(commons: Annotated[dict, Depends(common)]):
+    pass
+'''
+
+FASTAPI_IMPORTS = """
+from fastapi import FastAPI as App
+from fastapi import Body, Cookie, Depends, File, Form, Header, Path, Query, Security, UploadFile
+from fastapi.responses import HTMLResponse
+from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel as Model, Field
+"""
+
+MINIASGI_IMPORTS = """
+from miniasgi import App, Body, Cookie, Depends, File, Form, Header, Path, Query, Security
+from miniasgi import UploadFile, HTMLResponse, Model, Field, Request, SecurityBase
+
+
+class OAuth2PasswordBearer(SecurityBase):
+    # miniauth provides the real one; the document needs only its openapi_scheme().
+    def __init__(self, tokenUrl, scopes=None):
+        self.token_url, self.scopes = tokenUrl, scopes or {}
+
+    def openapi_scheme(self):
+        flow = {"scopes": self.scopes, "tokenUrl": self.token_url}
+        return {"type": "oauth2", "flows": {"password": flow}}
+
+    def __call__(self, request: Request):
+        return request.headers.get("authorization", "")
+"""
+
+
+def ported_app(imports: str):
+    namespace = {"__name__": "ported_app"}
+    exec(imports + PORTED_APP_SOURCE, namespace)  # our own source text, two headers
+    return namespace["app"]
+
+
+def test_an_app_ported_from_fastapi_by_its_imports_publishes_the_same_document():
+    theirs = fastapi_document(ported_app(FASTAPI_IMPORTS))
+    app = ported_app(MINIASGI_IMPORTS)
+    ours = app.openapi()
+    validate(ours)
+    assert_same_document(json.loads(json.dumps(ours)), theirs)
+
+
+def test_the_app_serves_the_document_and_the_docs_page_and_its_assets():
+    from miniasgi.testclient import TestClient
+
+    app = ported_app(MINIASGI_IMPORTS)
+    with TestClient(app) as client:
+        document = client.get("/openapi.json")
+        page = client.get("/docs")
+        script = client.get("/docs/assets/docs.js")
+        missing = client.get("/docs/assets/..%2Fopenapi.py")
+    assert document.status_code == 200
+    assert document.json() == json.loads(json.dumps(app.openapi()))
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'data-openapi-url="/openapi.json"' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert missing.status_code == 404
