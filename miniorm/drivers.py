@@ -156,6 +156,19 @@ def infer_foreign_key_name(sql: str) -> str | None:
 
 # -- blocking connections ---------------------------------------------------
 
+TUPLES_OK = 2  # libpq's ExecStatusType for "the statement returned rows"
+
+
+def returns_rows(cursor: Any) -> bool:
+    """Whether the last statement produced rows (even zero of them).
+
+    Read from libpq's result status; `cursor.description` would answer too, but
+    it builds a Column object per column on every call, which costs more than
+    the rest of a primary-key lookup.
+    """
+    result = cursor.pgresult
+    return result is not None and result.status == TUPLES_OK
+
 class PostgresConnection:
     """A psycopg.Connection in autocommit mode, speaking (sql, params)."""
 
@@ -173,7 +186,7 @@ class PostgresConnection:
         started = time.perf_counter() if self.echo else 0.0
         try:
             cursor = self.raw.execute(sql, params or None)
-            rows = cursor.fetchall() if cursor.description is not None else None
+            rows = cursor.fetchall() if returns_rows(cursor) else None
         except Exception as error:
             raise translate_error(error, sql, params) from error
         finally:
@@ -286,7 +299,7 @@ class AsyncPostgresConnection:
         started = time.perf_counter() if self.echo else 0.0
         try:
             cursor = await self.raw.execute(sql, params or None)
-            rows = await cursor.fetchall() if cursor.description is not None else None
+            rows = await cursor.fetchall() if returns_rows(cursor) else None
         except Exception as error:
             raise translate_error(error, sql, params) from error
         finally:
