@@ -36,6 +36,7 @@ from miniauth.errors import (
     KeySetError,
     KeySetFetchError,
     MissingRequiredClaimError,
+    TokenRevokedError,
 )
 from miniauth.jwt import decode, decode_complete, encode, get_unverified_header
 from miniauth.passwords import hash_password, needs_rehash, verify_password
@@ -55,6 +56,7 @@ __all__ = [
     "KeySetError",
     "KeySetFetchError",
     "MissingRequiredClaimError",
+    "TokenRevokedError",
     "decode",
     "decode_complete",
     "encode",

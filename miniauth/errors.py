@@ -16,9 +16,13 @@ reason a token was refused). Only the root is renamed: PyJWT calls it
      │    ├── InvalidIssuedAtError    iat is not a number (§4.1.6)
      │    ├── InvalidAlgorithmError   alg is "none", not allowed, or not supported
      │    ├── MissingRequiredClaimError   a required claim is absent (.claim names it)
-     │    └── KeySetError             the key set has no key for the token's kid (jwks.py)
+     │    ├── KeySetError             the key set has no key for the token's kid (jwks.py)
+     │    └── TokenRevokedError       the token's jti or family is denied (tokens.py)
      ├── InvalidKeyError              the key does not fit the algorithm: a server bug
      └── KeySetFetchError             the key set could not be fetched, none is cached
+
+    UserWarning
+     └── InsecureKeyLengthWarning     an HMAC secret shorter than the hash (RFC 7518 §3.2)
 
 Why InvalidKeyError is not an InvalidTokenError: a token cannot make the key
 wrong. An RSA key handed to HS256 is a mistake in the server's configuration
@@ -81,6 +85,10 @@ class MissingRequiredClaimError(InvalidTokenError):
         super().__init__(f'Token is missing the "{claim}" claim')
 
 
+class TokenRevokedError(InvalidTokenError):
+    """The token's jti (or its family) is on the deny-list: it was revoked or reused."""
+
+
 class InvalidKeyError(JWTError):
     """The key cannot be used with the algorithm (wrong type, too short, malformed)."""
 
@@ -93,10 +101,15 @@ class KeySetFetchError(JWTError):
     """The JSON Web Key Set could not be fetched, and no earlier copy is cached."""
 
 
+class InsecureKeyLengthWarning(UserWarning):
+    """An HMAC secret is shorter than the hash output (RFC 7518 §3.2 requires at least that)."""
+
+
 __all__ = [
     "DecodeError",
     "ExpiredSignatureError",
     "ImmatureSignatureError",
+    "InsecureKeyLengthWarning",
     "InvalidAlgorithmError",
     "InvalidAudienceError",
     "InvalidIssuedAtError",
@@ -108,4 +121,5 @@ __all__ = [
     "KeySetError",
     "KeySetFetchError",
     "MissingRequiredClaimError",
+    "TokenRevokedError",
 ]

@@ -55,6 +55,7 @@ from miniauth.errors import (
     DecodeError,
     ExpiredSignatureError,
     ImmatureSignatureError,
+    InsecureKeyLengthWarning,
     InvalidAlgorithmError,
     InvalidAudienceError,
     InvalidIssuedAtError,
@@ -73,10 +74,6 @@ from miniauth.jwk import (
     rsa_key_from_pem,
 )
 from miniauth.rsa import RsaPrivateKey, RsaPublicKey
-
-
-class InsecureKeyLengthWarning(UserWarning):
-    """An HMAC secret is shorter than the hash output (RFC 7518 §3.2 requires at least that)."""
 
 
 @dataclass(frozen=True)

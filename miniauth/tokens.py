@@ -33,15 +33,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from miniauth.errors import InvalidTokenError
+from miniauth.errors import InvalidTokenError, TokenRevokedError
 from miniauth.jwt import decode_complete, encode
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 REFRESH_TOKEN_TYPE = "rt+jwt"
-
-
-class TokenRevokedError(InvalidTokenError):
-    """The token's jti (or its family) is on the deny-list: it was revoked or reused."""
 
 
 class DenyList(Protocol):
