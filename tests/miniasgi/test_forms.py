@@ -13,8 +13,6 @@ from miniasgi.forms import (
     FormError,
     MultipartParser,
     PartData,
-    PartEnded,
-    PartStarted,
     parse_form,
     parse_options_header,
 )
