@@ -80,6 +80,19 @@ def test_asyncio_runner_accepts_the_event_loop_as_loop_factory():
     assert loop.is_closed()
 
 
+def test_run_until_complete_says_so_when_the_loop_stops_before_the_future_is_done(
+    loop_factory,
+):
+    loop = loop_factory()
+    try:
+        never_done = loop.create_future()
+        loop.call_soon(loop.stop)
+        with pytest.raises(RuntimeError, match="before Future completed"):
+            loop.run_until_complete(never_done)
+    finally:
+        loop.close()
+
+
 def test_is_running_is_true_only_inside_run_forever(run_async):
     async def main():
         return asyncio.get_running_loop().is_running()
@@ -317,6 +330,46 @@ def test_gather_queue_and_lock_run_unchanged(run_async):
     received, inside = run_async(main())
     assert received == [0, 1, 2, 3, 4]
     assert inside in (["a", "a", "b", "b"], ["b", "b", "a", "a"])
+
+
+def test_task_groups_semaphores_events_and_to_thread_run_unchanged(run_async):
+    async def main():
+        semaphore = asyncio.Semaphore(2)
+        started = asyncio.Event()
+        inside = 0
+        most_inside = 0
+
+        async def worker(number):
+            nonlocal inside, most_inside
+            await started.wait()
+            async with semaphore:
+                inside += 1
+                most_inside = max(most_inside, inside)
+                await asyncio.sleep(0.001)
+                inside -= 1
+            return await asyncio.to_thread(pow, number, 2)
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(worker(number), name=f"w{number}") for number in range(6)]
+            started.set()
+        return [task.result() for task in tasks], most_inside, tasks[3].get_name()
+
+    assert run_async(main()) == ([0, 1, 4, 9, 16, 25], 2, "w3")
+
+
+def test_create_task_runs_the_coroutine_in_the_given_context(run_async):
+    variable = contextvars.ContextVar("variable", default="default")
+
+    async def read():
+        return variable.get()
+
+    async def main():
+        context = contextvars.copy_context()
+        context.run(variable.set, "given")
+        loop = asyncio.get_running_loop()
+        return await loop.create_task(read(), context=context), await loop.create_task(read())
+
+    assert run_async(main()) == ("given", "default")
 
 
 def test_cancelling_a_task_raises_cancelled_error_inside_it(run_async):
