@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="how long a shutdown waits for requests in flight (default 30)")
     http.add_argument("--limit-concurrency", type=int, metavar="N",
                       help="answer 503 beyond N open connections or requests in flight")
+    http.add_argument("--max-request-line", type=int, default=8190, metavar="BYTES",
+                      help="longest request line; longer gets 414 (default 8190)")
+    http.add_argument("--max-header-bytes", type=int, default=65536, metavar="BYTES",
+                      help="largest request head; larger gets 431 (default 65536)")
+    http.add_argument("--max-headers", type=int, default=100, metavar="N",
+                      help="most header lines; more gets 431 (default 100)")
+    http.add_argument("--max-body-size", type=int, metavar="BYTES",
+                      help="largest request body; larger gets 413 (default: no limit)")
     logs = parser.add_argument_group("logging")
     logs.add_argument("--log-level", choices=LOG_LEVELS, default="info")
     logs.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True,

@@ -25,6 +25,8 @@ import logging
 import sys
 from typing import Any
 
+from minihttp.http11 import Limits
+
 LOOP_NAMES = ("mini", "asyncio", "uvloop")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 LIFESPAN_MODES = ("auto", "on", "off")
@@ -59,9 +61,23 @@ class Config:
     access_log: bool = True
     trace: bool = False
     server_header: bool = True
-    limits: Any = None  # a minihttp.http11.Limits, or None for the parser's defaults
+    max_request_line: int = 8190  # the parser's limits (minihttp.http11.Limits): 414 beyond
+    max_header_bytes: int = 65536  # 431 beyond
+    max_headers: int = 100  # 431 beyond
+    max_body_size: int | None = None  # 413 beyond; None: unlimited
+    limits: Any = None  # a minihttp.http11.Limits; built from the four fields above if None
 
     def __post_init__(self) -> None:
+        if self.limits is None:
+            try:
+                self.limits = Limits(
+                    max_request_line=self.max_request_line,
+                    max_header_bytes=self.max_header_bytes,
+                    max_headers=self.max_headers,
+                    max_body_size=self.max_body_size,
+                )
+            except ValueError as error:
+                raise ConfigError(f"{error}: pass the option as a whole number of bytes") from None
         self._check_listen_address()
         self._check_numbers()
         self._check_choices()

@@ -626,6 +626,16 @@ def test_malformed_input_gets_the_right_4xx_and_others_are_still_served(
     assert response.startswith(b"HTTP/1.1 %d " % status)
 
 
+def test_the_parser_limits_are_passed_through_from_the_options(loop_factory):
+    with ServerThread(echo_body_app, loop_factory, max_body_size=10, max_headers=12) as server:
+        too_large = httpx.post(server.url, content=b"x" * 11)
+        too_many = httpx.get(server.url, headers={f"x-{index}": "1" for index in range(15)})
+        fine = httpx.post(server.url, content=b"x" * 10)
+    assert too_large.status_code == 413
+    assert too_many.status_code == 431
+    assert fine.text == "POST / xxxxxxxxxx"
+
+
 def test_a_client_that_disconnects_mid_response_does_not_disturb_others(loop_factory):
     finished = threading.Event()
 
@@ -787,6 +797,7 @@ BAD_OPTIONS = {
     "proxies": ({"forwarded_allow_ips": "not-an-ip"}, "not a list of addresses"),
     "reload object": ({"reload": True}, "import string"),
     "log level": ({"log_level": "loud"}, "unknown log level"),
+    "parser limit": ({"max_headers": 0}, "max_headers must be a positive int"),
 }
 
 
