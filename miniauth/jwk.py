@@ -13,6 +13,13 @@ Optional members say what a key is for: ``kid`` names it inside a key set,
 ``alg`` pins the one algorithm it may be used with, ``use`` is "sig" or "enc".
 The RFC 7638 thumbprint, a hash of the required members, makes a stable kid.
 
+Keys also decide how tokens may be checked. An RSA key, as a JWK or as PEM,
+is never an HMAC secret, whatever the token's header asks for (the
+algorithm-confusion attack, RFC 8725 §2.1); an empty secret is refused (an unset
+setting); RSA keys need 2048 bits (RFC 7518 §3.3); a JWK marked for one
+algorithm or for encryption is not used for another. ``hmac_secret_for`` and
+``rsa_key_for`` apply those rules for miniauth.jwt.
+
 The same keys often travel as PEM: base64 DER between "-----BEGIN ...-----"
 lines. DER (ITU-T X.690) is a tag, a length, a value, nested. The small reader
 here understands the four RSA layouts in common use: PKCS#1 RSAPublicKey and
@@ -37,7 +44,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from miniauth.errors import InvalidKeyError
+from miniauth.errors import InvalidAlgorithmError, InvalidKeyError
 from miniauth.rsa import RsaPrivateKey, RsaPublicKey
 
 # -- base64url (RFC 4648 §5, RFC 7515 §2) -------------------------------------------------------
@@ -83,6 +90,7 @@ def _integer_to_base64url(number: int) -> str:
 # -- JWK -> key ---------------------------------------------------------------------------------
 
 RSA_CRT_MEMBERS = ("p", "q", "dp", "dq", "qi")
+MINIMUM_RSA_BITS = 2048  # RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used"
 
 
 def rsa_key_from_jwk(jwk: Mapping[str, Any]) -> RsaPublicKey | RsaPrivateKey:
@@ -166,6 +174,87 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
         raise InvalidKeyError(f"JWK lacks members needed for its thumbprint: {needed}")
     canonical = json.dumps(required, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     return base64url_encode(hashlib.sha256(canonical.encode("utf-8")).digest())
+
+
+# -- which key fits which algorithm (RFC 7518 §3.2, §3.3; RFC 8725 §2.1) ----------------------
+
+
+def hmac_secret_for(key: Any, algorithm: str) -> bytes:
+    """The HMAC secret in ``key`` (bytes, str, or an "oct" JWK) for ``algorithm`` (e.g. "HS256").
+
+    Refuses, with InvalidKeyError, anything that is or holds an asymmetric key,
+    and the empty secret.
+    """
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    elif isinstance(key, Mapping):
+        if key.get("kty") != "oct":
+            raise InvalidKeyError(
+                f"{algorithm} needs a shared secret but got a JWK with kty "
+                f"{key.get('kty')!r}: an RSA key must never be used as an HMAC secret "
+                "(the algorithm-confusion attack, RFC 8725 §2.1)"
+            )
+        check_jwk_intent(key, algorithm)
+        key = hmac_key_from_jwk(key)
+    elif not isinstance(key, bytes):
+        raise InvalidKeyError(
+            f"{algorithm} needs a shared secret (bytes, str or an 'oct' JWK), "
+            f"got {type(key).__name__}"
+        )
+    if looks_like_asymmetric_key(key):
+        raise InvalidKeyError(
+            f"{algorithm} was given a PEM or SSH key as its secret: an asymmetric key "
+            "must never be used as an HMAC secret (the algorithm-confusion attack, RFC 8725 "
+            "§2.1); allow only RS256 for tokens checked with a public key"
+        )
+    if not key:
+        # an unset SECRET_KEY setting often arrives as "": anyone could then sign tokens
+        raise InvalidKeyError(f"the {algorithm} secret is empty: is the secret setting missing?")
+    return key
+
+
+def rsa_key_for(key: Any, algorithm: str, *, for_signing: bool) -> RsaPublicKey | RsaPrivateKey:
+    """The RSA key in ``key`` (a JWK dict, PEM text, or a key object) for ``algorithm``.
+
+    Refuses plain strings (HMAC secrets), public keys for signing, and keys
+    under MINIMUM_RSA_BITS.
+    """
+    if isinstance(key, Mapping):
+        if key.get("kty") != "RSA":
+            raise InvalidKeyError(
+                f"{algorithm} needs an RSA key but got a JWK with kty {key.get('kty')!r}"
+            )
+        check_jwk_intent(key, algorithm)
+        key = rsa_key_from_jwk(key)
+    elif isinstance(key, (str, bytes)):
+        if not looks_like_asymmetric_key(key):
+            raise InvalidKeyError(
+                f"{algorithm} needs an RSA key (a JWK dict or PEM text) but got a plain "
+                "string, which looks like an HMAC secret: use HS256 for shared secrets"
+            )
+        key = rsa_key_from_pem(key)
+    elif not isinstance(key, (RsaPublicKey, RsaPrivateKey)):
+        raise InvalidKeyError(f"{algorithm} needs an RSA key, got {type(key).__name__}")
+    if for_signing and not isinstance(key, RsaPrivateKey):
+        raise InvalidKeyError(f"signing with {algorithm} needs the private key (with 'd')")
+    if key.n.bit_length() < MINIMUM_RSA_BITS:
+        raise InvalidKeyError(
+            f"RSA key has {key.n.bit_length()} bits; RFC 7518 §3.3 requires at least "
+            f"{MINIMUM_RSA_BITS} for {algorithm}"
+        )
+    return key
+
+
+def check_jwk_intent(jwk: Mapping[str, Any], algorithm: str) -> None:
+    """Refuse a JWK whose "use" is not "sig" or whose "alg" is another algorithm."""
+    # RFC 7517 §4.2 and §4.4: a JWK may say it is for one use and one algorithm only
+    if jwk.get("use", "sig") != "sig":
+        raise InvalidKeyError(f"JWK {jwk.get('kid', '')!r} has use {jwk['use']!r}, not 'sig'")
+    intended = jwk.get("alg")
+    if intended is not None and intended != algorithm:
+        raise InvalidAlgorithmError(
+            f"JWK {jwk.get('kid', '')!r} is for {intended} only, but the token uses {algorithm}"
+        )
 
 
 # -- PEM and DER --------------------------------------------------------------------------------
@@ -314,14 +403,18 @@ def _read_pkcs8_private_key(der: bytes) -> RsaPrivateKey:
 
 
 __all__ = [
+    "MINIMUM_RSA_BITS",
     "base64url_decode",
     "base64url_encode",
+    "check_jwk_intent",
     "hmac_key_from_jwk",
+    "hmac_secret_for",
     "jwk_from_hmac_key",
     "jwk_from_rsa_key",
     "looks_like_asymmetric_key",
     "public_jwk",
     "rsa_key_from_jwk",
+    "rsa_key_for",
     "rsa_key_from_pem",
     "thumbprint",
 ]

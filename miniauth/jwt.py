@@ -60,20 +60,12 @@ from miniauth.errors import (
     InvalidAudienceError,
     InvalidIssuedAtError,
     InvalidIssuerError,
-    InvalidKeyError,
     InvalidSignatureError,
     InvalidTokenError,
     MissingRequiredClaimError,
 )
-from miniauth.jwk import (
-    base64url_decode,
-    base64url_encode,
-    hmac_key_from_jwk,
-    looks_like_asymmetric_key,
-    rsa_key_from_jwk,
-    rsa_key_from_pem,
-)
-from miniauth.rsa import RsaPrivateKey, RsaPublicKey
+from miniauth.jwk import base64url_decode, base64url_encode, hmac_secret_for, rsa_key_for
+from miniauth.rsa import RsaPrivateKey
 
 
 @dataclass(frozen=True)
@@ -97,7 +89,6 @@ ALGORITHMS = {
         Algorithm("RS512", "RSA", "sha512", 64),
     )
 }
-MINIMUM_RSA_BITS = 2048  # RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used"
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "verify_signature": True,
@@ -128,82 +119,9 @@ _PLAIN_HEADER_SEGMENTS = {
 }
 
 
-# -- keys: which key fits which algorithm --------------------------------------------------
-
-
-def _hmac_secret(key: Any, algorithm: Algorithm) -> bytes:
-    if isinstance(key, str):
-        key = key.encode("utf-8")
-    elif isinstance(key, Mapping):
-        if key.get("kty") != "oct":
-            raise InvalidKeyError(
-                f"{algorithm.name} needs a shared secret but got a JWK with kty "
-                f"{key.get('kty')!r}: an RSA key must never be used as an HMAC secret "
-                "(the algorithm-confusion attack, RFC 8725 §2.1)"
-            )
-        _check_jwk_intent(key, algorithm)
-        key = hmac_key_from_jwk(key)
-    elif not isinstance(key, bytes):
-        raise InvalidKeyError(
-            f"{algorithm.name} needs a shared secret (bytes, str or an 'oct' JWK), "
-            f"got {type(key).__name__}"
-        )
-    if looks_like_asymmetric_key(key):
-        raise InvalidKeyError(
-            f"{algorithm.name} was given a PEM or SSH key as its secret: an asymmetric key "
-            "must never be used as an HMAC secret (the algorithm-confusion attack, RFC 8725 "
-            "§2.1); allow only RS256 for tokens checked with a public key"
-        )
-    if not key:
-        # an unset SECRET_KEY setting often arrives as "": anyone could then sign tokens
-        raise InvalidKeyError(
-            f"the {algorithm.name} secret is empty: is the secret setting missing?"
-        )
-    return key
-
-
-def _rsa_key(key: Any, algorithm: Algorithm, *, for_signing: bool) -> RsaPublicKey | RsaPrivateKey:
-    if isinstance(key, Mapping):
-        if key.get("kty") != "RSA":
-            raise InvalidKeyError(
-                f"{algorithm.name} needs an RSA key but got a JWK with kty {key.get('kty')!r}"
-            )
-        _check_jwk_intent(key, algorithm)
-        key = rsa_key_from_jwk(key)
-    elif isinstance(key, (str, bytes)):
-        if not looks_like_asymmetric_key(key):
-            raise InvalidKeyError(
-                f"{algorithm.name} needs an RSA key (a JWK dict or PEM text) but got a plain "
-                "string, which looks like an HMAC secret: use HS256 for shared secrets"
-            )
-        key = rsa_key_from_pem(key)
-    elif not isinstance(key, (RsaPublicKey, RsaPrivateKey)):
-        raise InvalidKeyError(f"{algorithm.name} needs an RSA key, got {type(key).__name__}")
-    if for_signing and not isinstance(key, RsaPrivateKey):
-        raise InvalidKeyError(f"signing with {algorithm.name} needs the private key (with 'd')")
-    if key.n.bit_length() < MINIMUM_RSA_BITS:
-        raise InvalidKeyError(
-            f"RSA key has {key.n.bit_length()} bits; RFC 7518 §3.3 requires at least "
-            f"{MINIMUM_RSA_BITS} for {algorithm.name}"
-        )
-    return key
-
-
-def _check_jwk_intent(jwk: Mapping[str, Any], algorithm: Algorithm) -> None:
-    # RFC 7517 §4.2 and §4.4: a JWK may say it is for one use and one algorithm only
-    if jwk.get("use", "sig") != "sig":
-        raise InvalidKeyError(f"JWK {jwk.get('kid', '')!r} has use {jwk['use']!r}, not 'sig'")
-    intended = jwk.get("alg")
-    if intended is not None and intended != algorithm.name:
-        raise InvalidAlgorithmError(
-            f"JWK {jwk.get('kid', '')!r} is for {intended} only, but the token uses "
-            f"{algorithm.name}"
-        )
-
-
 def _sign(algorithm: Algorithm, key: Any, signing_input: bytes) -> bytes:
     if algorithm.family == "HMAC":
-        secret = _hmac_secret(key, algorithm)
+        secret = hmac_secret_for(key, algorithm.name)
         if len(secret) < algorithm.digest_size:
             warnings.warn(
                 f"the {algorithm.name} secret is {len(secret)} bytes; RFC 7518 §3.2 requires "
@@ -213,7 +131,7 @@ def _sign(algorithm: Algorithm, key: Any, signing_input: bytes) -> bytes:
                 stacklevel=3,
             )
         return hmac.digest(secret, signing_input, algorithm.hash_name)
-    private_key = _rsa_key(key, algorithm, for_signing=True)
+    private_key = rsa_key_for(key, algorithm.name, for_signing=True)
     return rsa.sign(private_key, signing_input, algorithm.hash_name)
 
 
@@ -221,9 +139,11 @@ def _signature_matches(
     algorithm: Algorithm, key: Any, signing_input: bytes, signature: bytes
 ) -> bool:
     if algorithm.family == "HMAC":
-        expected = hmac.digest(_hmac_secret(key, algorithm), signing_input, algorithm.hash_name)
+        expected = hmac.digest(
+            hmac_secret_for(key, algorithm.name), signing_input, algorithm.hash_name
+        )
         return hmac.compare_digest(expected, signature)
-    public_key = _rsa_key(key, algorithm, for_signing=False)
+    public_key = rsa_key_for(key, algorithm.name, for_signing=False)
     if isinstance(public_key, RsaPrivateKey):
         public_key = public_key.public_key()
     return rsa.verify(public_key, signing_input, signature, algorithm.hash_name)
