@@ -141,60 +141,10 @@ class CompiledPath:
 
 
 def _encoders():
-    """miniasgi.encoders: the response serializer and jsonable_encoder."""
-    try:
-        from miniasgi import encoders
-    except ImportError:  # TEMPORARY: until miniasgi/encoders.py lands (engineer V)
-        return _FallbackEncoders
+    """miniasgi.encoders, imported when the first route compiles (it imports the models)."""
+    from miniasgi import encoders
+
     return encoders
-
-
-class _FallbackEncoders:
-    """TEMPORARY stand-in for miniasgi.encoders, removed when that module lands."""
-
-    @staticmethod
-    def jsonable_encoder(value: Any) -> Any:
-        import dataclasses
-        import datetime
-        import decimal
-
-        if value is None or isinstance(value, str | int | float | bool):
-            return value.value if isinstance(value, Enum) else value
-        if isinstance(value, Enum):
-            return _FallbackEncoders.jsonable_encoder(value.value)
-        if hasattr(value, "model_dump"):
-            return _FallbackEncoders.jsonable_encoder(value.model_dump(mode="json"))
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return _FallbackEncoders.jsonable_encoder(dataclasses.asdict(value))
-        if isinstance(value, dict):
-            return {str(k): _FallbackEncoders.jsonable_encoder(v) for k, v in value.items()}
-        if isinstance(value, list | tuple | set | frozenset):
-            return [_FallbackEncoders.jsonable_encoder(item) for item in value]
-        if isinstance(value, datetime.date | datetime.time):
-            return value.isoformat()
-        if isinstance(value, uuid.UUID | decimal.Decimal):
-            return str(value) if isinstance(value, uuid.UUID) else float(value)
-        if isinstance(value, bytes):
-            return value.decode("utf-8")
-        return str(value)
-
-    @staticmethod
-    def compile_response_serializer(response_model: Any) -> Callable[[Any], Any]:
-        from miniasgi.coercion import Invalid
-        from miniasgi.exceptions import ResponseValidationError
-        from miniasgi.validation import compile_check
-
-        check = compile_check(response_model, from_attributes=True)
-
-        def serialize(value: Any) -> Any:
-            try:
-                return _FallbackEncoders.jsonable_encoder(check(value))
-            except Invalid as invalid:
-                for error in invalid.errors:
-                    error["loc"] = ["response", *error["loc"]]
-                raise ResponseValidationError(invalid.errors) from None
-
-        return serialize
 
 
 class APIRoute:
