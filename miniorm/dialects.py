@@ -102,8 +102,18 @@ class Dialect:
         """A Python value for `column`, as the driver wants it (None stays None)."""
         if value is None:
             return None
-        convert = self.dumpers.get(column.kind)
+        convert = self.dumper_for(column)
         return value if convert is None else convert(value)
+
+    def dumper_for(self, column: Any) -> Converter | None:
+        """The conversion a value of `column` needs before the driver, or None."""
+        convert = self.dumpers.get(column.kind)
+        if column.kind != "datetime":
+            return convert
+        check = require_aware if column.timezone else require_naive
+        if convert is None:
+            return lambda value: check(column, value)
+        return lambda value: convert(check(column, value))
 
     def adapt_untyped(self, value: Any) -> Any:
         """A value with no column to type it (a LIKE pattern, a function argument)."""
@@ -173,6 +183,15 @@ class Dialect:
     table_names_sql = ""
 
     def columns_sql(self, table_name: str) -> tuple[str, list[Any]]:
+        """Rows (name, declared type, 'YES'|'NO' nullable) of a table, in column order."""
+        raise NotImplementedError
+
+    def indexes_sql(self, table_name: str) -> tuple[str, list[Any]]:
+        """Rows (index name, column, unique 0/1) of a table's indexes, primary key excluded."""
+        raise NotImplementedError
+
+    def foreign_keys_sql(self, table_name: str) -> tuple[str, list[Any]]:
+        """Rows (constraint name, column, referenced table, referenced column, ON DELETE)."""
         raise NotImplementedError
 
 
@@ -222,6 +241,35 @@ class PostgresDialect(Dialect):
         return ("SELECT column_name, data_type, is_nullable FROM information_schema.columns "
                 "WHERE table_schema = current_schema() AND table_name = $1 "
                 "ORDER BY ordinal_position", [table_name])
+
+    def indexes_sql(self, table_name: str) -> tuple[str, list[Any]]:
+        return ("SELECT index_class.relname, attribute.attname, index.indisunique::int "
+                "FROM pg_index AS index "
+                "JOIN pg_class AS table_class ON table_class.oid = index.indrelid "
+                "JOIN pg_class AS index_class ON index_class.oid = index.indexrelid "
+                "JOIN pg_namespace AS namespace ON namespace.oid = table_class.relnamespace "
+                "JOIN pg_attribute AS attribute ON attribute.attrelid = table_class.oid "
+                "AND attribute.attnum = ANY(index.indkey) "
+                "WHERE namespace.nspname = current_schema() AND table_class.relname = $1 "
+                "AND NOT index.indisprimary ORDER BY 1, 2", [table_name])
+
+    def foreign_keys_sql(self, table_name: str) -> tuple[str, list[Any]]:
+        # pg_constraint.confdeltype codes, as the ON DELETE words they stand for.
+        return ("SELECT constraint_.conname, attribute.attname, target.relname, "
+                "target_attribute.attname, CASE constraint_.confdeltype WHEN 'c' THEN 'CASCADE' "
+                "WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' "
+                "ELSE 'NO ACTION' END "
+                "FROM pg_constraint AS constraint_ "
+                "JOIN pg_class AS source ON source.oid = constraint_.conrelid "
+                "JOIN pg_namespace AS namespace ON namespace.oid = source.relnamespace "
+                "JOIN pg_class AS target ON target.oid = constraint_.confrelid "
+                "JOIN pg_attribute AS attribute ON attribute.attrelid = constraint_.conrelid "
+                "AND attribute.attnum = constraint_.conkey[1] "
+                "JOIN pg_attribute AS target_attribute "
+                "ON target_attribute.attrelid = constraint_.confrelid "
+                "AND target_attribute.attnum = constraint_.confkey[1] "
+                "WHERE constraint_.contype = 'f' AND namespace.nspname = current_schema() "
+                "AND source.relname = $1 ORDER BY 1", [table_name])
 
 
 class SqliteDialect(Dialect):
@@ -276,6 +324,40 @@ class SqliteDialect(Dialect):
         # A rowid primary key reports notnull = 0 yet can never be NULL.
         return ("SELECT name, type, CASE WHEN \"notnull\" OR pk THEN 'NO' ELSE 'YES' END "
                 "FROM pragma_table_info(?) ORDER BY cid", [table_name])
+
+    def indexes_sql(self, table_name: str) -> tuple[str, list[Any]]:
+        # SQLite keeps no names for inline UNIQUE constraints: their indexes are
+        # called sqlite_autoindex_<table>_<n>.
+        return ("SELECT index_list.name, index_info.name, index_list.\"unique\" "
+                "FROM pragma_index_list(?) AS index_list "
+                "JOIN pragma_index_info(index_list.name) AS index_info "
+                "WHERE index_list.origin <> 'pk' ORDER BY 1, 2", [table_name])
+
+    def foreign_keys_sql(self, table_name: str) -> tuple[str, list[Any]]:
+        # SQLite forgets constraint names too; rebuild them the way miniorm names them.
+        return ("SELECT ? || '_' || \"from\" || '_fkey', \"from\", \"table\", \"to\", on_delete "
+                "FROM pragma_foreign_key_list(?) ORDER BY 1", [table_name, table_name])
+
+
+def require_aware(column: Any, value: Any) -> Any:
+    if isinstance(value, datetime.datetime) and value.utcoffset() is None:
+        raise ConfigurationError(
+            f"{column.model.__name__}.{column.name} is declared Field(timezone=True) but got "
+            f"the naive datetime {value!r}: give it a tzinfo, e.g. datetime.now(timezone.utc)"
+        )
+    return value
+
+
+def require_naive(column: Any, value: Any) -> Any:
+    # Each database would treat an aware value in a naive column differently
+    # (PostgreSQL converts it to the session's time zone and drops the offset;
+    # SQLite keeps the offset in the text), so neither is allowed to guess.
+    if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
+        raise ConfigurationError(
+            f"{column.model.__name__}.{column.name} holds naive datetimes but got the aware "
+            f"{value!r}: declare the field with Field(timezone=True), or pass a naive value"
+        )
+    return value
 
 
 def _enum_value(member: enum.Enum) -> Any:

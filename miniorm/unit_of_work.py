@@ -67,8 +67,8 @@ class ModelPlan:
         self.get_sql, _ = compile(
             Select((model,)).where(self.key.__eq__(marker)), dialect
         )
-        self.dumpers = [(name, column) for name, column in table.columns.items()
-                        if dialect.dumpers.get(column.kind) is not None]
+        self.dumpers = {name: dialect.dumper_for(column) for name, column in table.columns.items()
+                        if dialect.dumper_for(column) is not None}
         self.insert_sql: dict[Any, str] = {}
         self.build = make_builder(self.names)
 
@@ -267,15 +267,14 @@ class SessionState:
         model, names = signature
         plan = self.plan(model)
         dialect = self.dialect
-        columns = model.__table__.columns
-        dumped = {name for name, _ in plan.dumpers}
+        dumpers = [plan.dumpers.get(name) for name in names]
         params_list = []
         for instance in batch:
             state = instance.__dict__
             params_list.append([
-                dialect.to_database(columns[name], state.get(name)) if name in dumped
-                else state.get(name)
-                for name in names
+                state.get(name) if dump is None or state.get(name) is None
+                else dump(state.get(name))
+                for name, dump in zip(names, dumpers, strict=True)
             ])
         key_name = plan.key.name
         generated = plan.key.autoincrement and key_name not in names

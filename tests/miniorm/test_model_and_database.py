@@ -210,3 +210,15 @@ def test_a_relationship_finds_the_model_of_its_own_module_first():
     from . import models
 
     assert User.todos.resolve()[0] is models.Todo
+
+
+def test_introspection_finds_the_indexes_and_foreign_keys_create_all_made(db):
+    with db.pool.connection() as connection:
+        rows, _ = connection.execute(*db.dialect.indexes_sql("todo"))
+        assert [(row[0], row[1], bool(row[2])) for row in rows] == [
+            ("ix_todo_owner_id", "owner_id", False)]
+        rows, _ = connection.execute(*db.dialect.indexes_sql("user"))
+        assert [(row[1], bool(row[2])) for row in rows] == [("email", True)]
+        rows, _ = connection.execute(*db.dialect.foreign_keys_sql("todo"))
+        assert [tuple(row) for row in rows] == [
+            ("todo_owner_id_fkey", "owner_id", "user", "id", "CASCADE")]

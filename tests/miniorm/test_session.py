@@ -469,3 +469,27 @@ def test_a_failed_flush_rolls_back_and_leaves_the_session_ready_for_new_work(db)
             session.flush()
         assert any("rolled its transaction back" in note for note in caught.value.__notes__)
         assert session.exec(select(User.email)).all() == ["a@x.org"]
+
+
+def test_an_aware_datetime_in_a_naive_column_is_refused_with_the_fix(db):
+    import datetime
+
+    from miniorm.errors import ConfigurationError
+
+    with db.session() as session:
+        session.add(User(email="a@x.org", created_at=datetime.datetime.now(datetime.UTC)))
+        with pytest.raises(ConfigurationError, match=r"declare the field with Field\(timezone"):
+            session.commit()
+
+
+def test_a_naive_datetime_in_an_aware_column_is_refused(db):
+    import datetime
+
+    from miniorm.errors import ConfigurationError
+
+    from .models import Everything
+
+    with db.session() as session:
+        with pytest.raises(ConfigurationError, match="give it a tzinfo"):
+            session.exec(select(Everything).where(
+                Everything.aware_moment == datetime.datetime(2024, 1, 1)))
