@@ -124,10 +124,14 @@ class ServerState:
         )
 
     def begin_shutdown(self) -> None:
-        """Stop keeping connections alive; close the ones that are idle now."""
+        """Stop keeping connections alive; close the ones that are idle now.
+
+        A connection in the middle of receiving a request head is not idle: it
+        gets its answer (with Connection: close), bounded by the head timeout.
+        """
         self.shutting_down = True
         for connection in list(self.connections):
-            if connection.state == IDLE:
+            if connection.state == IDLE and connection.head_progress == NO_BYTES:
                 connection.close()
 
 

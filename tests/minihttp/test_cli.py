@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -237,4 +238,26 @@ def test_a_unix_socket_and_a_factory_work(tmp_path):
             response = client.get("http://localhost/")
         status = server.stop(signal.SIGINT)
     assert response.text == "from a factory"
+    assert status == 0
+
+
+def test_an_inherited_listening_socket_is_served_with_fd(tmp_path):
+    write_app(tmp_path)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "minihttp", "cliapp:app", "--fd", str(listener.fileno())],
+        cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True,
+        pass_fds=[listener.fileno()],
+    )
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}/inherited", timeout=WAIT)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        status = process.wait(WAIT)
+        listener.close()
+    assert response.text.endswith("path=/inherited")
     assert status == 0

@@ -590,6 +590,15 @@ def test_pipelined_requests_are_answered_in_order(loop_factory):
     assert positions == sorted(positions)
 
 
+def test_a_client_that_half_closes_after_its_request_still_gets_the_answer(loop_factory):
+    with ServerThread(echo_body_app, loop_factory) as server:
+        connection = server.connect()
+        connection.sendall(b"POST /half HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi")
+        connection.shutdown(socket.SHUT_WR)
+        response = read_until_closed(connection)
+    assert response.startswith(b"HTTP/1.1 200 OK") and response.endswith(b"POST /half hi")
+
+
 def test_a_request_sent_one_byte_at_a_time_is_served(loop_factory):
     with ServerThread(echo_body_app, loop_factory) as server:
         connection = server.connect()
@@ -715,6 +724,19 @@ def test_shutdown_lets_a_request_in_flight_finish_and_closes_idle_connections(lo
     assert b"connection: close" in response.lower()
     assert response.endswith(b"finished /slow")
     assert server.exit_status == EXIT_OK
+
+
+def test_shutdown_answers_a_request_whose_head_was_arriving(loop_factory):
+    with ServerThread(echo_body_app, loop_factory) as server:
+        connection = server.connect()
+        connection.sendall(b"GET /late HTTP/1.1\r\nHost: a\r\n")
+        time.sleep(0.1)
+        server.request_stop()
+        time.sleep(0.1)
+        connection.sendall(b"\r\n")
+        response = read_until_closed(connection)
+    assert response.startswith(b"HTTP/1.1 200 OK")
+    assert response.endswith(b"GET /late ")
 
 
 # -- lifespan ----------------------------------------------------------------------------
