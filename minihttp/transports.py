@@ -27,6 +27,20 @@ the high-water mark the protocol's `pause_writing()` is called; when it
 drains below the low-water mark, `resume_writing()`. (asyncio's defaults:
 64 KiB high, a quarter of it low.)
 
+The transport's life is a small state machine; `_TRANSITIONS` is its table:
+
+    state          event       next state    what happens
+    OPEN           write_eof   WRITE_CLOSED  FIN goes out after the buffer; reading goes on
+    OPEN           close       CLOSING       reading stops; the buffer drains
+    WRITE_CLOSED   close       CLOSING       (the same)
+    CLOSING        drained     CLOSED        the buffer is empty: connection_lost(None)
+    any but CLOSED abort       CLOSED        abort(), a socket error or a protocol error:
+                                             the buffer is dropped, connection_lost(error)
+
+A repeated close() or write_eof(), and anything after CLOSED, changes nothing.
+write() sends only in OPEN; after write_eof() it is an error, and while
+closing the data is dropped (asyncio's rules).
+
 Faults: an OSError on the socket (a peer reset: ECONNRESET) closes only this
 transport and reaches the protocol as `connection_lost(error)`. An exception
 out of the protocol's own callbacks is reported to the loop's exception
@@ -67,6 +81,27 @@ _OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.
 # After this many writes to a closed transport, say so once in the log.
 _WRITES_AFTER_CLOSE_BEFORE_WARNING = 5
 
+OPEN = "OPEN"
+WRITE_CLOSED = "WRITE_CLOSED"
+CLOSING = "CLOSING"
+CLOSED = "CLOSED"
+
+_TRANSITIONS = {
+    (OPEN, "write_eof"): WRITE_CLOSED,
+    (WRITE_CLOSED, "write_eof"): WRITE_CLOSED,
+    (CLOSING, "write_eof"): CLOSING,
+    (CLOSED, "write_eof"): CLOSED,
+    (OPEN, "close"): CLOSING,
+    (WRITE_CLOSED, "close"): CLOSING,
+    (CLOSING, "close"): CLOSING,
+    (CLOSED, "close"): CLOSED,
+    (CLOSING, "drained"): CLOSED,
+    (OPEN, "abort"): CLOSED,
+    (WRITE_CLOSED, "abort"): CLOSED,
+    (CLOSING, "abort"): CLOSED,
+    (CLOSED, "abort"): CLOSED,
+}
+
 
 class SocketTransport(asyncio.Transport):
     """A stream transport over one connected, non-blocking socket."""
@@ -90,9 +125,7 @@ class SocketTransport(asyncio.Transport):
         self._write_buffer = bytearray()
         self._high_water = 64 * 1024
         self._low_water = 16 * 1024
-        self._closing = False  # close() or abort() was called, or the connection failed
-        self._connection_lost_scheduled = False
-        self._eof_written = False
+        self._state = OPEN
         self._reading_paused = False
         self._protocol_writing_paused = False
         self._writes_after_close = 0
@@ -182,19 +215,19 @@ class SocketTransport(asyncio.Transport):
 
     def pause_reading(self) -> None:
         """Stop reading from the socket until resume_reading()."""
-        if self._closing or self._reading_paused:
+        if self._reading_paused or self.is_closing():
             return
         self._reading_paused = True
         self._loop._unwatch(self._fd, _READ)
 
     def resume_reading(self) -> None:
-        if self._closing or not self._reading_paused:
+        if not self._reading_paused or self.is_closing():
             return
         self._reading_paused = False
         self._loop._add_internal_reader(self._fd, self._read_handler)
 
     def is_reading(self) -> bool:
-        return not self._reading_paused and not self._closing
+        return not self._reading_paused and not self.is_closing()
 
     # ---- writing ----------------------------------------------------------------------
 
@@ -205,14 +238,10 @@ class SocketTransport(asyncio.Transport):
                 f"transport.write() takes bytes, bytearray or memoryview, not "
                 f"{type(data).__name__}: encode text first, e.g. text.encode()"
             )
-        if self._eof_written:
-            raise RuntimeError("Cannot call write() after write_eof()")
-        if not data:
+        if self._state is not OPEN:
+            self._refuse_write()
             return
-        if self._closing:
-            self._writes_after_close += 1
-            if self._writes_after_close == _WRITES_AFTER_CLOSE_BEFORE_WARNING:
-                logger.warning("write() on a closed transport: the data is dropped")
+        if not data:
             return
         if not self._write_buffer:
             try:
@@ -228,6 +257,13 @@ class SocketTransport(asyncio.Transport):
             self._loop._add_internal_writer(self._fd, self._on_writable)
         self._write_buffer += data
         self._maybe_pause_protocol()
+
+    def _refuse_write(self) -> None:
+        if self._state is WRITE_CLOSED:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        self._writes_after_close += 1
+        if self._writes_after_close == _WRITES_AFTER_CLOSE_BEFORE_WARNING:
+            logger.warning("write() on a closed transport: the data is dropped")
 
     def writelines(self, list_of_data) -> None:
         self.write(b"".join(list_of_data))
@@ -249,16 +285,17 @@ class SocketTransport(asyncio.Transport):
             if not waiter.done():
                 waiter.set_result(None)
         self._drain_waiters.clear()
-        if self._closing:
+        if self._state is CLOSING:
+            self._move("drained")
             self._schedule_connection_lost(None)
-        elif self._eof_written:
+        elif self._state is WRITE_CLOSED:
             self._shut_down_our_side()
 
     def write_eof(self) -> None:
         """Send FIN after the buffered bytes: 'I will write no more' (reading goes on)."""
-        if self._closing or self._eof_written:
+        if self._state is not OPEN:
             return
-        self._eof_written = True
+        self._move("write_eof")
         if not self._write_buffer:
             self._shut_down_our_side()
 
@@ -315,23 +352,32 @@ class SocketTransport(asyncio.Transport):
             )
 
     async def _wait_until_drained(self) -> None:
-        if self._write_buffer and not self._closing:
+        if self._write_buffer and not self.is_closing():
             waiter = self._loop.create_future()
             self._drain_waiters.append(waiter)
             await waiter
 
     # ---- closing ----------------------------------------------------------------------
 
+    def _move(self, event: str) -> None:
+        try:
+            self._state = _TRANSITIONS[self._state, event]
+        except KeyError:
+            raise RuntimeError(
+                f"transport bug: event {event!r} is not allowed in state {self._state}"
+            ) from None
+
     def is_closing(self) -> bool:
-        return self._closing
+        return self._state is CLOSING or self._state is CLOSED
 
     def close(self) -> None:
         """Stop reading; close once the write buffer has been sent."""
-        if self._closing:
+        if self.is_closing():
             return
-        self._closing = True
+        self._move("close")
         self._loop._unwatch(self._fd, _READ)
         if not self._write_buffer:
+            self._move("drained")
             self._schedule_connection_lost(None)
 
     def abort(self) -> None:
@@ -355,20 +401,18 @@ class SocketTransport(asyncio.Transport):
         self._force_close(error)
 
     def _force_close(self, error) -> None:
-        if self._connection_lost_scheduled:
+        if self._state is CLOSED:
             return
         if self._write_buffer:
             self._write_buffer.clear()
             self._loop._unwatch(self._fd, _WRITE)
-        if not self._closing:
-            self._closing = True
+        if self._state is not CLOSING:
             self._loop._unwatch(self._fd, _READ)
+        self._move("abort")
         self._schedule_connection_lost(error)
 
     def _schedule_connection_lost(self, error) -> None:
-        if self._connection_lost_scheduled:
-            return
-        self._connection_lost_scheduled = True
+        # Called exactly once, on entering CLOSED (the callers check the state).
         self._loop.call_soon(self._call_connection_lost, error)
 
     def _call_connection_lost(self, error) -> None:
@@ -387,8 +431,7 @@ class SocketTransport(asyncio.Transport):
 
     def _close_socket_quietly(self) -> None:
         """Used by loop.close(): release the socket without calling the protocol."""
-        self._closing = True
-        self._connection_lost_scheduled = True
+        self._state = CLOSED
         self._sock.close()
 
     # ---- the protocol -----------------------------------------------------------------
@@ -403,8 +446,7 @@ class SocketTransport(asyncio.Transport):
             self._loop._add_internal_reader(self._fd, self._read_handler)
 
     def __repr__(self) -> str:
-        state = "closing" if self._closing else "open"
-        return f"<SocketTransport fd={self._fd} {state}>"
+        return f"<SocketTransport fd={self._fd} {self._state}>"
 
 
 class Server(asyncio.AbstractServer):

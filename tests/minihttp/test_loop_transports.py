@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import minihttp.loop
+from minihttp import transports
 from minihttp.loop import EventLoop
 from minihttp.transports import Server
 
@@ -863,3 +864,61 @@ def test_wait_closed_waits_for_connections_until_close_clients():
         return still_waiting, await protocol.lost
 
     assert minihttp.loop.run(main()) == (True, None)
+
+
+# ---- the transport's state table (minihttp.transports._TRANSITIONS) ------------------
+
+
+def test_the_state_table_ends_in_closed_from_everywhere_and_closed_is_final():
+    states = {state for state, _ in transports._TRANSITIONS}
+    events = {event for _, event in transports._TRANSITIONS}
+    assert states == {"OPEN", "WRITE_CLOSED", "CLOSING", "CLOSED"}
+    for state in states:
+        assert transports._TRANSITIONS[state, "abort"] == "CLOSED"
+    assert events == {"write_eof", "close", "drained", "abort"}
+    for public_event in ("write_eof", "close", "abort"):  # "drained" is internal
+        assert transports._TRANSITIONS["CLOSED", public_event] == "CLOSED"
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected_state"),
+    [
+        ([], "OPEN"),
+        (["write_eof"], "WRITE_CLOSED"),
+        (["write_eof", "close"], "CLOSED"),  # nothing buffered: closes at once
+        (["big write", "close"], "CLOSING"),  # the buffer still drains
+        (["big write", "abort"], "CLOSED"),
+        (["close", "write_eof", "close"], "CLOSED"),
+    ],
+)
+def test_the_public_methods_walk_the_state_table(steps, expected_state):
+    async def main():
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        transport = (await wait_for_protocol(protocols)).transport
+        for step in steps:
+            if step == "big write":
+                transport.write(b"w" * (8 * 1024 * 1024))
+            else:
+                getattr(transport, step)()
+        state = transport._state
+        transport.abort()
+        client.close()
+        server.close()
+        return state
+
+    assert minihttp.loop.run(main()) == expected_state
+
+
+def test_an_event_the_table_does_not_allow_is_reported_with_state_and_event():
+    async def main():
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        transport = (await wait_for_protocol(protocols)).transport
+        with pytest.raises(RuntimeError, match="'drained' is not allowed in state OPEN"):
+            transport._move("drained")
+        transport.abort()
+        client.close()
+        server.close()
+
+    minihttp.loop.run(main())
