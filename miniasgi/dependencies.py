@@ -47,7 +47,13 @@ from typing import Annotated, Any
 from miniasgi.background import BackgroundTasks
 from miniasgi.coercion import Invalid
 from miniasgi.concurrency import is_async_callable, run_in_threadpool
-from miniasgi.datastructures import UploadFile
+from miniasgi.forms import (
+    file_bytes,
+    file_kind,
+    file_validator,
+    is_bytes_annotation,
+    is_empty_input,
+)
 from miniasgi.params import Body, Depends, File, Form, Param, Path, Query, Required, Security
 from miniasgi.requests import Request
 from miniasgi.responses import Response
@@ -261,21 +267,6 @@ def _is_scalar(annotation: Any) -> bool:
     return not (is_sequence_type(annotation) or annotation is dict or origin is dict)
 
 
-def file_kind(annotation: Any) -> str | None:
-    """"upload", "bytes", "upload_list" or "bytes_list" for file-shaped annotations, else None."""
-    annotation, _, _ = _split_annotated(annotation)
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        members = [m for m in typing.get_args(annotation) if m is not type(None)]
-        return file_kind(members[0]) if len(members) == 1 else None
-    if origin in (list, tuple, set):
-        inner = file_kind(typing.get_args(annotation)[0]) if typing.get_args(annotation) else None
-        return inner + "_list" if inner in ("upload", "bytes") else None
-    if isinstance(annotation, type) and issubclass(annotation, UploadFile):
-        return "upload"
-    return None
-
-
 def _compile_plan(owner: str, name: str, annotation: Any, marker: Param, default: Any
                   ) -> ParameterPlan:
     if marker.default is not Required:
@@ -285,10 +276,11 @@ def _compile_plan(owner: str, name: str, annotation: Any, marker: Param, default
     if location == "header" and marker.alias is None and marker.convert_underscores:
         wire_name = name.replace("_", "-")
     kind = file_kind(annotation)
-    if kind is None and location == "file" and _bytes_annotation(annotation):
+    if kind is None and location == "file" and is_bytes_annotation(annotation):
         kind = "bytes_list" if is_sequence_type(annotation) else "bytes"
     try:
-        validate = _file_validator(kind) if kind else compile_request_validator(
+        validate = file_validator(kind) if kind in ("upload", "upload_list") else \
+            compile_request_validator(
             annotation, marker.constraints)
     except TypeError as problem:
         raise TypeError(f"parameter {name!r} of {owner}(): {problem}") from None
@@ -316,27 +308,6 @@ def compile_request_validator(annotation: Any, constraints: Constraints | None) 
             for error in invalid.errors:
                 error["loc"] = [*loc, *error["loc"]]
             raise ValidationError(invalid.errors) from None
-
-    return validate
-
-
-def _bytes_annotation(annotation: Any) -> bool:
-    annotation, _, _ = _split_annotated(annotation)
-    args = typing.get_args(annotation)
-    return annotation is bytes or (bool(args) and args[0] is bytes)
-
-
-def _file_validator(kind: str) -> Callable:
-    """Uploaded files are checked by kind: an UploadFile (or a list of them) is required."""
-    def validate(value, loc=()):
-        items = value if kind.endswith("_list") else [value]
-        for item in items:
-            if not isinstance(item, UploadFile):
-                raise ValidationError([{
-                    "type": "value_error", "loc": list(loc),
-                    "msg": f"Value error, Expected UploadFile, received: {type(item)}",
-                    "input": item, "ctx": {"error": {}}}])
-        return value
 
     return validate
 
@@ -505,37 +476,15 @@ def _validate_or_default(plan: ParameterPlan, raw: Any, values: dict, errors: li
 async def _read_form_field(plan: ParameterPlan, form, values: dict, errors: list) -> None:
     """Form fields: an empty string or an empty file input counts as not sent (FastAPI)."""
     if plan.repeats:
-        raw = [item for item in form.getlist(plan.wire_name) if not _is_empty_input(item)]
+        raw = [item for item in form.getlist(plan.wire_name) if not is_empty_input(item)]
         raw = raw or NOT_SENT
     else:
         raw = form.get(plan.wire_name, NOT_SENT)
-        if raw is not NOT_SENT and _is_empty_input(raw):
+        if raw is not NOT_SENT and is_empty_input(raw):
             raw = NOT_SENT
     if raw is not NOT_SENT and plan.file_kind in ("bytes", "bytes_list"):
-        raw = await _file_bytes(raw)
-        if isinstance(raw, ValidationError):
-            errors.extend(raw.errors)
-            return
-        if plan.file_kind == "bytes":
-            values[plan.name] = raw
-            return
+        raw = await file_bytes(raw)
     _validate_or_default(plan, raw, values, errors)
-
-
-def _is_empty_input(item: Any) -> bool:
-    return item == "" or (isinstance(item, UploadFile) and not item.filename and not item.size)
-
-
-async def _file_bytes(raw: Any) -> Any:
-    items = raw if isinstance(raw, list) else [raw]
-    contents = []
-    for item in items:
-        if isinstance(item, UploadFile):
-            await item.seek(0)
-            contents.append(await item.read())
-        else:
-            contents.append(item.encode("utf-8") if isinstance(item, str) else item)
-    return contents if isinstance(raw, list) else contents[0]
 
 
 async def call_dependant(dependant: Dependant, values: dict, context: RequestContext) -> Any:

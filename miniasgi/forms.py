@@ -38,10 +38,15 @@ which the framework answers with 400 Bad Request.
 
 from __future__ import annotations
 
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote
 
 from miniasgi.datastructures import FormData, Headers, UploadFile
+from miniasgi.validation import ValidationError
 
 MAX_PARTS = 1000          # Starlette's default limits for files and fields combined
 MAX_HEADER_BYTES = 16 * 1024
@@ -282,3 +287,71 @@ def parse_form(content_type: str, body: bytes) -> FormData:
         text = body.decode("utf-8", "replace")
         return FormData(parse_qsl(text, keep_blank_values=True))
     return FormData()
+
+
+# ---- form values as endpoint parameters ------------------------------------------------------
+#
+# `file: UploadFile`, `data: bytes = File()` and `files: list[UploadFile]` are read from
+# the parsed form; these helpers tell the dependency planner (miniasgi.dependencies) what
+# shape of file a parameter wants, and turn form values into it.
+
+
+def _without_annotated(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def file_kind(annotation: Any) -> str | None:
+    """"upload" or "upload_list" for UploadFile-shaped annotations (Optional allowed), else None."""
+    annotation = _without_annotated(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [m for m in typing.get_args(annotation) if m is not type(None)]
+        return file_kind(members[0]) if len(members) == 1 else None
+    if origin in (list, tuple, set):
+        inner = file_kind(typing.get_args(annotation)[0]) if typing.get_args(annotation) else None
+        return inner + "_list" if inner == "upload" else None
+    if isinstance(annotation, type) and issubclass(annotation, UploadFile):
+        return "upload"
+    return None
+
+
+def is_bytes_annotation(annotation: Any) -> bool:
+    """bytes, or a container of bytes (list[bytes]): File() then hands over the content."""
+    annotation = _without_annotated(annotation)
+    arguments = typing.get_args(annotation)
+    return annotation is bytes or (bool(arguments) and arguments[0] is bytes)
+
+
+def file_validator(kind: str) -> Callable:
+    """validator(value, loc) requiring an UploadFile (or a list of them), FastAPI's error."""
+    def validate(value, loc=()):
+        items = value if kind.endswith("_list") else [value]
+        for item in items:
+            if not isinstance(item, UploadFile):
+                raise ValidationError([{
+                    "type": "value_error", "loc": list(loc),
+                    "msg": f"Value error, Expected UploadFile, received: {type(item)}",
+                    "input": item, "ctx": {"error": {}}}])
+        return value
+
+    return validate
+
+
+def is_empty_input(item: Any) -> bool:
+    """An empty text field or a file input left empty: the browser's way of "not sent"."""
+    return item == "" or (isinstance(item, UploadFile) and not item.filename and not item.size)
+
+
+async def file_bytes(raw: Any) -> Any:
+    """The content of an uploaded file (or of each, for a list), for `data: bytes = File()`."""
+    items = raw if isinstance(raw, list) else [raw]
+    contents = []
+    for item in items:
+        if isinstance(item, UploadFile):
+            await item.seek(0)
+            contents.append(await item.read())
+        else:
+            contents.append(item.encode("utf-8") if isinstance(item, str) else item)
+    return contents if isinstance(raw, list) else contents[0]

@@ -154,6 +154,10 @@ def build(framework):
     async def as_bytes(data: bytes = File(), tags: list[str] = Form([])):
         return {"length": len(data), "tags": tags}
 
+    @app.post("/byte-list")
+    async def byte_list(data: list[bytes] = File(), one: bytes | None = File(None)):
+        return {"lengths": [len(item) for item in data], "one": one}
+
     @app.post("/many")
     async def many(files: list[UploadFile]):
         return [f.filename for f in files]
@@ -172,6 +176,8 @@ FORM_REQUESTS = [
     ("/upload", {"files": {"file": ("a.txt", b"hello", "text/plain")}, "data": {"note": "n"}}),
     ("/upload", {"data": {"note": "n"}}),
     ("/bytes", {"files": {"data": ("b.bin", b"\x00\x01\x02")}, "data": {"tags": ["x", "y"]}}),
+    ("/byte-list", {"files": [("data", ("a", b"12")), ("data", ("b", b"345"))]}),
+    ("/byte-list", {}),
     ("/many", {"files": [("files", ("1.txt", b"1")), ("files", ("2.txt", b"22"))]}),
 ]
 
