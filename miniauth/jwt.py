@@ -300,7 +300,8 @@ def _allowed_algorithm(header: dict[str, Any], algorithms: Any) -> Algorithm:
 
 def _verify(
     header: dict[str, Any], segments: tuple[str, str, str], key: Any, algorithms: Any
-) -> None:
+) -> bytes:
+    """The signature's bytes, once they are known to sign the token under ``key``."""
     algorithm = _allowed_algorithm(header, algorithms)
     try:
         signature = base64url_decode(segments[2])
@@ -312,6 +313,7 @@ def _verify(
             f"signature verification failed ({algorithm.name}): the token was altered, or "
             "signed with another key"
         )
+    return signature
 
 
 # -- decode: claims ---------------------------------------------------------------------------
@@ -368,8 +370,11 @@ def decode_complete(
     """Like ``decode``, but return {"header": ..., "payload": ..., "signature": bytes}."""
     checks = _merge_options(options)
     header_segment, payload_segment, signature_segment, header = _split(token)
+    segments = (header_segment, payload_segment, signature_segment)
     if checks["verify_signature"]:
-        _verify(header, (header_segment, payload_segment, signature_segment), key, algorithms)
+        signature = _verify(header, segments, key, algorithms)
+    else:
+        signature = _unverified_signature(signature_segment)
     payload = _parse_json_object(payload_segment, "payload")
     if isinstance(leeway, timedelta):
         leeway = leeway.total_seconds()
@@ -380,11 +385,14 @@ def decode_complete(
         _check_issuer(payload, issuer)
     if checks["verify_aud"]:
         _check_audience(payload, audience, strict=checks["strict_aud"])
-    try:
-        signature = base64url_decode(signature_segment)
-    except ValueError:
-        signature = b""  # only reachable with verify_signature off
     return {"header": header, "payload": payload, "signature": signature}
+
+
+def _unverified_signature(segment: str) -> bytes:
+    try:
+        return base64url_decode(segment)
+    except ValueError:
+        return b""  # unchecked anyway: the caller switched verify_signature off
 
 
 def _merge_options(options: Mapping[str, Any] | None) -> Mapping[str, Any]:
