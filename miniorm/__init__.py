@@ -10,6 +10,7 @@ Read it in this order, each module one idea:
     compiler.py       query -> (sql, params), pure             compile
     dialects.py       where PostgreSQL and SQLite differ
     unit_of_work.py   what a session remembers and must write  (pure)
+    results.py        rows shaped as instances, values, tuples  Result
     drivers.py        psycopg and sqlite3, errors translated   (the I/O)
     pool.py           lending connections
     session.py        the blocking session                     Session

@@ -77,8 +77,9 @@ from .compiler import compile
 from .errors import DatabaseError, SessionError
 from .query import Select
 from .relationships import plan_load
+from .results import Result, shape_rows
 from .session import FAILED_FLUSH_NOTE, SessionBase, find_relationship, refresh_instance
-from .unit_of_work import FlushStep, Result, shape_rows
+from .unit_of_work import FlushStep
 
 
 class AsyncSession(SessionBase):

@@ -52,7 +52,8 @@ from .errors import (
 )
 from .query import Select
 from .relationships import plan_load
-from .unit_of_work import FlushStep, Result, SessionState, shape_rows
+from .results import Result, shape_rows
+from .unit_of_work import FlushStep, SessionState
 
 FAILED_FLUSH_NOTE = (
     "miniorm: the flush failed, so the session rolled its transaction back (PostgreSQL "

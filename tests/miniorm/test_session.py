@@ -493,3 +493,15 @@ def test_a_naive_datetime_in_an_aware_column_is_refused(db):
         with pytest.raises(ConfigurationError, match="give it a tzinfo"):
             session.exec(select(Everything).where(
                 Everything.aware_moment == datetime.datetime(2024, 1, 1)))
+
+
+def test_an_instance_changed_before_it_joined_this_session_is_still_updated(db):
+    with db.session() as first:
+        (user,) = add_users(first, "a@x.org")
+    user.name = "changed while detached"
+    with db.session() as second:
+        second.exec(select(User.id))  # a statement, so the session has looked for changes
+        second.add(user)
+        second.commit()
+    with db.session() as third:
+        assert third.exec(select(User.name)).one() == "changed while detached"
