@@ -12,9 +12,11 @@ A session collects changes in Python and writes them in one go (Fowler's
 `plan_flush()` turns that into `FlushStep`s, in an order the foreign keys
 accept: INSERTs in the order the objects were added, then UPDATEs of modified
 columns, then DELETEs in reverse order of their call. Consecutive new objects of
-one model become a single batched step (psycopg pipelines it into one round
-trip), with `RETURNING` bringing back generated keys. Each step carries the
-function that records its outcome (a generated key lands on its instance).
+one model become one batched step: on PostgreSQL a single multi-row
+`INSERT ... VALUES (...), (...) RETURNING "id"` (one round trip for a thousand
+rows), on SQLite one INSERT per row (in-process, no round trip to save). Each
+step carries the function that records its outcome (a generated key lands on
+its instance).
 
 The **identity map** (`identity`) keeps one instance per (model, primary key)
 inside a session: loading a row that is already there returns the same object,
