@@ -497,6 +497,26 @@ def test_getaddrinfo_and_getnameinfo_resolve_through_the_executor(run_async):
     assert (host, port) == ("127.0.0.1", "80")
 
 
+def test_getaddrinfo_never_blocks_the_loop_thread(loop_name, run_async, monkeypatch):
+    if loop_name == "uvloop":
+        pytest.skip("uvloop resolves in libuv's own C thread pool, out of Python's sight")
+    lookup_threads = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def recording_getaddrinfo(*args, **kwargs):
+        lookup_threads.append(threading.get_ident())
+        return real_getaddrinfo(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording_getaddrinfo)
+
+    async def main():
+        await asyncio.get_running_loop().getaddrinfo("localhost", 80)
+        return threading.get_ident()
+
+    loop_thread = run_async(main())
+    assert lookup_threads and loop_thread not in lookup_threads
+
+
 def test_shutdown_default_executor_waits_for_running_jobs(loop_factory):
     finished = threading.Event()
 
