@@ -302,3 +302,96 @@ def test_a_return_value_that_does_not_fit_the_response_model_is_a_server_error()
         TestClient(app).get("/")
     response = TestClient(app, raise_server_exceptions=False).get("/")
     assert response.status_code == 500
+
+
+# ---- background tasks and disconnects, at the ASGI level ----------------------------------------
+
+
+def call_app(app, method="GET", path="/", messages=None):
+    """Drive the app as a server would; return everything it sent, in order (tasks noted)."""
+    import asyncio
+
+    sent = []
+    incoming = list(messages or [{"type": "http.request", "body": b""}])
+
+    async def receive():
+        if incoming:
+            return incoming.pop(0)
+        await asyncio.sleep(3600)  # nothing more from this client
+
+    async def send(message):
+        sent.append(message["type"])
+
+    scope = {"type": "http", "method": method, "path": path, "query_string": b"",
+             "headers": [], "root_path": ""}
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_background_tasks_run_after_the_whole_response_was_sent():
+    from miniasgi import BackgroundTasks
+
+    order = []
+    app = App()
+
+    @app.get("/")
+    async def index(tasks: BackgroundTasks):
+        tasks.add_task(order.append, "sync task")
+
+        async def async_task(label):
+            order.append(label)
+        tasks.add_task(async_task, label="async task")
+        return {}
+
+    sent = call_app(app)
+    order_seen = sent + order
+    assert order_seen == ["http.response.start", "http.response.body", "sync task", "async task"]
+
+
+def test_add_task_given_a_call_result_says_to_pass_the_function():
+    from miniasgi import BackgroundTasks
+
+    with pytest.raises(TypeError, match="not tasks.add_task"):
+        BackgroundTasks().add_task(None)
+
+
+def test_is_disconnected_reports_a_waiting_disconnect_without_blocking():
+    import asyncio
+
+    async def check(messages):
+        pending = list(messages)
+
+        async def receive():
+            if pending:
+                return pending.pop(0)
+            await asyncio.sleep(3600)
+
+        return await Request({"type": "http"}, receive).is_disconnected()
+
+    assert asyncio.run(check([{"type": "http.disconnect"}])) is True
+    assert asyncio.run(check([])) is False
+
+
+def test_request_url_for_builds_an_absolute_url_for_a_named_route():
+    app = App()
+
+    @app.get("/items/{item_id}", name="item")
+    async def item(item_id: int, request: Request):
+        return {"self": str(request.url_for("item", item_id=item_id + 1))}
+
+    assert TestClient(app).get("/items/1").json() == {"self": "http://testserver/items/2"}
+
+
+def test_starlettes_own_middleware_wraps_a_miniasgi_app():
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    app = App()
+
+    @app.get("/")
+    async def index():
+        return {"ok": True}
+
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["good.example"])
+    client = TestClient(app, base_url="http://good.example")
+    assert client.get("/").json() == {"ok": True}
+    assert TestClient(app, base_url="http://evil.example").get("/").status_code == 400
