@@ -6,12 +6,12 @@ with Uvicorn on 127.0.0.1, open the page in headless Chromium and drive it
 through the Chrome DevTools Protocol the way a user would: expand an operation,
 fill its parameters, press Execute, log in through the Authorize dialog.
 
-The API behind the page is a FastAPI app (until miniasgi's App serves the page
-itself, a real third-party app is the most honest backend): its /openapi.json is
-FastAPI's, and the page is mounted on it from miniasgi.docs.
+The API behind the page is written once and run both as a miniasgi App (which
+serves /docs itself) and as a FastAPI app with the page mounted on it: the page
+must work on our document and on FastAPI's.
 
-The test module does not use `from __future__ import annotations`: FastAPI reads
-the backend's annotations at run time.
+The test module does not use `from __future__ import annotations`: the
+frameworks read the backend's annotations at run time.
 """
 
 import contextlib
@@ -25,7 +25,6 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Annotated
 
 import pytest
 
@@ -134,68 +133,146 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def _backend_app():
-    from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
+# The API behind the page, written once and run twice: as a miniasgi App (which
+# serves /docs itself) and as a FastAPI app with the page mounted on it, so the page
+# is tried against both our document and FastAPI's.
+BACKEND_SOURCE = """
+from typing import Annotated
+
+
+class Item(Model):
+    name: str
+    price: float
+
+
+app = App(title="Shop", version="2.0", description="A shop to try.")
+oauth2 = OAuth2PasswordBearer(tokenUrl="token")
+api_key = APIKeyHeader(name="X-API-Key")
+bearer = HTTPBearer()
+
+
+@app.post("/token")
+def login(username: Annotated[str, Form()], password: Annotated[str, Form()]):
+    if password != "secret":
+        raise HTTPException(400, "Incorrect username or password")
+    return {"access_token": "token-of-" + username, "token_type": "bearer"}
+
+
+@app.get("/items/{item_id}", tags=["items"])
+def read_item(item_id: int, q: str | None = None, x_trace: Annotated[str, Header()] = "-"):
+    return {"item_id": item_id, "q": q, "trace": x_trace}
+
+
+@app.post("/items/", tags=["items"], status_code=201)
+def create_item(item: Item):
+    return item
+
+
+@app.get("/users/me", tags=["users"])
+def read_me(token: Annotated[str, Depends(oauth2)]):
+    return {"token": token}
+
+
+@app.get("/admin", tags=["users"])
+def admin(key: Annotated[str, Depends(api_key)]):
+    return {"key": key}
+
+
+@app.get("/whoami", tags=["users"])
+def whoami(credentials: Annotated[object, Depends(bearer)]):
+    return {"scheme": credentials.scheme, "token": credentials.credentials}
+
+
+@app.post("/upload", tags=["files"])
+async def upload(files: Annotated[list[UploadFile], File()], note: Annotated[str, Form()] = ""):
+    contents = [(upload.filename, (await upload.read()).decode()) for upload in files]
+    return {"files": contents, "note": note}
+
+
+@app.get("/docs-of-nothing", include_in_schema=False)
+def docs_of_nothing():
+    page = docs_html(openapi_url="/missing.json", title="Nothing", assets_url="/docs/assets")
+    return HTMLResponse(page, headers=docs_headers())
+"""
+
+FASTAPI_HEADER = """
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
+from fastapi.responses import HTMLResponse
+from fastapi.security import APIKeyHeader, HTTPBearer, OAuth2PasswordBearer
+from pydantic import BaseModel as Model
+from miniasgi.docs import docs_headers, docs_html
+
+
+def App(**options):
+    return FastAPI(docs_url=None, redoc_url=None, **options)
+"""
+
+MINIASGI_HEADER = """
+from types import SimpleNamespace
+
+from miniasgi import App, Depends, File, Form, Header, HTTPException, HTMLResponse, Model
+from miniasgi import Request, SecurityBase, UploadFile
+from miniasgi.docs import docs_headers, docs_html
+
+
+# miniauth will provide these schemes; here they are the least that works.
+def _credentials(request, scheme):
+    found_scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if found_scheme.lower() != scheme or not credentials:
+        raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
+    return SimpleNamespace(scheme=found_scheme, credentials=credentials)
+
+
+class OAuth2PasswordBearer(SecurityBase):
+    def __init__(self, tokenUrl):
+        self.token_url = tokenUrl
+
+    def openapi_scheme(self):
+        return {"type": "oauth2", "flows": {"password": {"scopes": {}, "tokenUrl": self.token_url}}}
+
+    def __call__(self, request: Request):
+        return _credentials(request, "bearer").credentials
+
+
+class HTTPBearer(SecurityBase):
+    def openapi_scheme(self):
+        return {"type": "http", "scheme": "bearer"}
+
+    def __call__(self, request: Request):
+        return _credentials(request, "bearer")
+
+
+class APIKeyHeader(SecurityBase):
+    def __init__(self, name):
+        self.name = name
+
+    def openapi_scheme(self):
+        return {"type": "apiKey", "in": "header", "name": self.name}
+
+    def __call__(self, request: Request):
+        if self.name.lower() not in request.headers:
+            raise HTTPException(401, "Not authenticated")
+        return request.headers[self.name.lower()]
+"""
+
+
+def _backend_app(framework: str):
+    namespace = {"__name__": f"docs_backend_{framework}"}
+    header = FASTAPI_HEADER if framework == "fastapi" else MINIASGI_HEADER
+    exec(header + BACKEND_SOURCE, namespace)  # our own source text, two headers
+    app = namespace["app"]
+    if framework == "fastapi":
+        _mount_docs_page(app)
+    return app
+
+
+def _mount_docs_page(app):
+    from fastapi import HTTPException
     from fastapi.responses import HTMLResponse, Response
-    from fastapi.security import (
-        APIKeyHeader,
-        HTTPAuthorizationCredentials,
-        HTTPBearer,
-        OAuth2PasswordBearer,
-        OAuth2PasswordRequestForm,
-    )
-    from pydantic import BaseModel
-
-    app = FastAPI(title="Shop", version="2.0", description="A shop to try.", docs_url=None)
-    oauth2 = OAuth2PasswordBearer(tokenUrl="token")
-    api_key = APIKeyHeader(name="X-API-Key")
-    bearer = HTTPBearer()
-
-    class Item(BaseModel):
-        name: str
-        price: float
-
-    @app.post("/token")
-    def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]):
-        if form.password != "secret":
-            raise HTTPException(400, "Incorrect username or password")
-        return {"access_token": "token-of-" + form.username, "token_type": "bearer"}
-
-    @app.get("/items/{item_id}", tags=["items"])
-    def read_item(item_id: int, q: str | None = None, x_trace: Annotated[str, Header()] = "-"):
-        return {"item_id": item_id, "q": q, "trace": x_trace}
-
-    @app.post("/items/", tags=["items"], status_code=201)
-    def create_item(item: Item):
-        return item
-
-    @app.get("/users/me", tags=["users"])
-    def read_me(token: Annotated[str, Depends(oauth2)]):
-        return {"token": token}
-
-    @app.get("/admin", tags=["users"])
-    def admin(key: Annotated[str, Depends(api_key)]):
-        return {"key": key}
-
-    @app.post("/upload", tags=["files"])
-    async def upload(
-        files: Annotated[list[UploadFile], File()], note: Annotated[str, Form()] = ""
-    ):
-        contents = [(upload.filename, (await upload.read()).decode()) for upload in files]
-        return {"files": contents, "note": note}
-
-    @app.get("/whoami", tags=["users"])
-    def whoami(credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer)]):
-        return {"scheme": credentials.scheme, "token": credentials.credentials}
 
     @app.get("/docs", include_in_schema=False)
     def docs():
         page = docs_html(openapi_url="/openapi.json", title="Shop", assets_url="/docs/assets")
-        return HTMLResponse(page, headers=docs_headers())
-
-    @app.get("/docs-of-nothing", include_in_schema=False)
-    def docs_of_nothing():
-        page = docs_html(openapi_url="/missing.json", title="Nothing", assets_url="/docs/assets")
         return HTMLResponse(page, headers=docs_headers())
 
     @app.get("/docs/assets/{name}", include_in_schema=False)
@@ -205,17 +282,15 @@ def _backend_app():
             raise HTTPException(404, f"no docs asset named {name!r}")
         return Response(found[0], media_type=found[1])
 
-    return app
 
-
-@pytest.fixture(scope="module")
-def server_url():
+@pytest.fixture(scope="module", params=["miniasgi", "fastapi"])
+def server_url(request):
     import uvicorn
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(_backend_app(), log_level="warning", lifespan="off")
+    config = uvicorn.Config(_backend_app(request.param), log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
@@ -531,7 +606,7 @@ def test_files_chosen_in_a_multipart_form_are_uploaded(browser, server_url):
 def test_a_document_that_cannot_be_loaded_is_reported_on_the_page(browser, server_url):
     browser.command("Page.enable")
     browser.command("Page.navigate", url=server_url + "/docs-of-nothing")
-    status = "document.getElementById('status').textContent"
+    status = "(document.getElementById('status')?.textContent || '')"  # null until navigated
     browser.wait_for(f"{status}.startsWith('Could not')", "the failure was not reported")
     assert browser.evaluate(status) == (
         f"Could not load the OpenAPI document from {server_url}/missing.json: 404 Not Found"
