@@ -5,11 +5,14 @@ drop-in asyncio loop is that libraries written for asyncio run on it unchanged.
   HTTP/1.1 server written with asyncio streams, both on the loop under test.
 - psycopg.AsyncConnection runs queries against the test PostgreSQL server; it
   waits on its socket with loop.add_reader/add_writer.
+- Uvicorn, a real ASGI server, serves an app through loop.create_server with
+  its own protocol classes, and httpx fetches from it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import httpx
 import pytest
@@ -61,3 +64,34 @@ def test_psycopg_async_connection_queries_postgresql_on_the_loop(run_async, post
         return one, total
 
     assert run_async(main()) == ((1,), 42)
+
+
+async def hello_app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    loop_name = type(asyncio.get_running_loop()).__name__
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": f"served on {loop_name}".encode()})
+
+
+def test_uvicorn_serves_an_asgi_app_on_the_loop(loop_factory, run_async):
+    uvicorn = pytest.importorskip("uvicorn")
+    probe = loop_factory()
+    expected_loop = type(probe).__name__
+    probe.close()
+
+    async def main():
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(hello_app, log_level="warning", lifespan="off"))
+        serving = asyncio.create_task(server.serve(sockets=[listener]))
+        while not server.started:
+            await asyncio.sleep(0.005)
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"http://127.0.0.1:{port}/")
+        server.should_exit = True
+        await serving
+        return response.status_code, response.text
+
+    assert run_async(main()) == (200, f"served on {expected_loop}")
