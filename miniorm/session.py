@@ -126,8 +126,9 @@ class SessionBase:
         return bool(self.connection is not None and self.connection.broken)
 
     def _get_query(self, model: Any, key: Any) -> tuple[str, list[Any]]:
-        plan = self.state.plan(model)
-        return plan.get_sql, [self.state.dialect.to_database(plan.key, key)]
+        plan = self.state.plans.get(model) or self.state.plan(model)
+        dump = plan.key_dumper
+        return plan.get_sql, [key if dump is None or key is None else dump(key)]
 
 
 class Session(SessionBase):

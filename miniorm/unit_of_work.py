@@ -68,6 +68,7 @@ class ModelPlan:
         self.get_sql, _ = compile(
             Select((model,)).where(self.key.__eq__(marker)), dialect
         )
+        self.key_dumper = dialect.dumper_for(self.key)
         self.dumpers = {name: dialect.dumper_for(column) for name, column in table.columns.items()
                         if dialect.dumper_for(column) is not None}
         self.insert_sql: dict[Any, str] = {}
