@@ -39,10 +39,6 @@ VERSION_PATTERN = re.compile(rb"HTTP/[0-9]\.[0-9]")
 # in front of us cannot overflow on the same digits.
 MAX_CONTENT_LENGTH_DIGITS = 18
 
-# Field names whose values change how the request is framed or handled.
-FIELDS_WITH_RULES = frozenset(
-    (b"host", b"content-length", b"transfer-encoding", b"connection", b"expect")
-)
 
 
 class RequestHead:
@@ -104,45 +100,57 @@ def interpret_head(
         )
     if target[:1] != b"/" or method == b"CONNECT":
         check_target_form(method, target)
-    # One pass collects the few fields with rules; most names are not among them.
-    hosts = lengths = codings = connection = expect = None
-    for name, value in headers:
-        if name in FIELDS_WITH_RULES:
-            if name == b"host":
-                hosts = [value] if hosts is None else [*hosts, value]
-            elif name == b"connection":
-                connection = [value] if connection is None else [*connection, value]
-            elif name == b"content-length":
-                lengths = [value] if lengths is None else [*lengths, value]
-            elif name == b"transfer-encoding":
-                codings = [value] if codings is None else [*codings, value]
-            else:
-                expect = [value] if expect is None else [*expect, value]
-    check_host(version, hosts)
-    if lengths is None and codings is None:
+    fields = dict(headers)
+    if len(fields) != len(headers):  # a name repeats (rare): join its lines
+        fields = combine_field_lines(headers)
+    get = fields.get
+    check_host(version, get(b"host"))
+    length = get(b"content-length")
+    coding = get(b"transfer-encoding")
+    if coding is None and length is None:
         content_length, chunked = None, False  # RFC 9112 §6.3 item 7: no body
     else:
-        content_length, chunked = message_length(version, lengths, codings, max_body_size)
+        content_length, chunked = message_length(version, length, coding, max_body_size)
     keep_alive = version == b"1.1"
+    connection = get(b"connection")
     if connection is not None:
         options = connection_options(connection)
         if b"close" in options:
             keep_alive = False
         elif b"keep-alive" in options:
             keep_alive = True
+    expect = get(b"expect")
     expect_continue = expect is not None and version == b"1.1" and wants_continue(expect)
     return RequestHead(
         method, target, version, headers, keep_alive, expect_continue, content_length, chunked
     )
 
 
-def connection_options(values: list[bytes]) -> list[bytes]:
-    """The lowercased options of the Connection field lines (RFC 9110 §7.6.1)."""
-    if len(values) == 1:
-        option = values[0].lower()
-        if option == b"keep-alive" or option == b"close":  # what browsers send
-            return [option]
-    return split_list(values)
+def combine_field_lines(headers: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """One value per name, repeated lines joined by ", " as RFC 9110 §5.3 allows.
+
+    Host is the exception: it is not a list, and two Host lines are a 400
+    (RFC 9112 §3.2), because a proxy might route by one and the app by the other.
+    """
+    fields: dict[bytes, bytes] = {}
+    for name, value in headers:
+        if name not in fields:
+            fields[name] = value
+        elif name == b"host":
+            raise RemoteProtocolError(
+                400, "request has more than one Host header: send exactly one (RFC 9112 §3.2)"
+            )
+        else:
+            fields[name] += b", " + value
+    return fields
+
+
+def connection_options(value: bytes) -> list[bytes]:
+    """The lowercased options of the Connection field (RFC 9110 §7.6.1)."""
+    option = value.lower()
+    if option == b"keep-alive" or option == b"close":  # what browsers send
+        return [option]
+    return split_list(value)
 
 
 def check_target_form(method: bytes, target: bytes) -> None:
@@ -164,52 +172,30 @@ def check_target_form(method: bytes, target: bytes) -> None:
         )
 
 
-def check_host(version: bytes, hosts: list[bytes] | None) -> None:
-    """Raise 400 for a missing (HTTP/1.1), repeated or malformed Host (RFC 9112 §3.2)."""
-    if hosts is None:
+def check_host(version: bytes, host: bytes | None) -> None:
+    """Raise 400 for a missing (in HTTP/1.1) or malformed Host (RFC 9112 §3.2)."""
+    if host is None:
         if version == b"1.1":
             raise RemoteProtocolError(
                 400, "HTTP/1.1 request has no Host header: add 'Host: example.com' "
                 "(RFC 9112 §3.2 requires it)"
             )
-        return
-    if len(hosts) > 1:
+    elif not HOST_PATTERN.fullmatch(host):
         raise RemoteProtocolError(
-            400, f"request has {len(hosts)} Host headers: send exactly one (RFC 9112 §3.2)"
-        )
-    if not HOST_PATTERN.fullmatch(hosts[0]):
-        raise RemoteProtocolError(
-            400, f"Host value {hosts[0][:80]!r} is not 'name' or 'name:port' (RFC 9110 §7.2)"
+            400, f"Host value {host[:80]!r} is not 'name' or 'name:port' (RFC 9110 §7.2)"
         )
 
 
 def message_length(
-    version: bytes,
-    lengths: list[bytes] | None,
-    codings: list[bytes] | None,
-    max_body_size: int | None,
+    version: bytes, length: bytes | None, coding: bytes | None, max_body_size: int | None
 ) -> tuple[int | None, bool]:
-    """Return (content_length, chunked) for a request, by RFC 9112 §6.3."""
-    if codings is not None:
-        return None, check_transfer_encoding(version, lengths, codings)
-    if lengths is None:
-        return None, False  # RFC 9112 §6.3 item 7: a request without either has no body
-    members = [member.strip(b" \t") for value in lengths for member in value.split(b",")]
-    for member in members:
-        if not DIGITS_PATTERN.fullmatch(member):
-            raise RemoteProtocolError(
-                400, f"Content-Length {b', '.join(lengths)[:80]!r} is not a decimal number "
-                "of bytes: send digits only, e.g. 'Content-Length: 42'"
-            )
-    if len(set(members)) > 1:
-        raise RemoteProtocolError(
-            400, f"Content-Length values {b', '.join(lengths)[:80]!r} differ, so the body "
-            "length is ambiguous: send one Content-Length"
-        )
-    digits = members[0]
-    if len(digits.lstrip(b"0")) > MAX_CONTENT_LENGTH_DIGITS:
-        raise RemoteProtocolError(413, f"Content-Length {digits[:40]!r} is too large")
-    content_length = int(digits)
+    """Return (content_length, chunked) for a request with either field, by RFC 9112 §6.3."""
+    if coding is not None:
+        return None, check_transfer_encoding(version, length, coding)
+    if length.isdigit() and len(length) <= MAX_CONTENT_LENGTH_DIGITS:
+        content_length = int(length)  # the common case: one plain number
+    else:
+        content_length = check_content_length_list(length)
     if max_body_size is not None and content_length > max_body_size:
         raise RemoteProtocolError(
             413, f"Content-Length {content_length} is over this server's limit of "
@@ -218,24 +204,42 @@ def message_length(
     return content_length, False
 
 
-def check_transfer_encoding(
-    version: bytes, lengths: list[bytes] | None, codings: list[bytes]
-) -> bool:
+def check_content_length_list(length: bytes) -> int:
+    """Read `3, 3` (equal values, RFC 9110 §8.6) or raise 400 / 413."""
+    members = [member.strip(b" \t") for member in length.split(b",")]
+    for member in members:
+        if not DIGITS_PATTERN.fullmatch(member):
+            raise RemoteProtocolError(
+                400, f"Content-Length {length[:80]!r} is not a decimal number of bytes: "
+                "send digits only, e.g. 'Content-Length: 42'"
+            )
+    if len(set(members)) > 1:
+        raise RemoteProtocolError(
+            400, f"Content-Length values {length[:80]!r} differ, so the body length is "
+            "ambiguous: send one Content-Length"
+        )
+    digits = members[0]
+    if len(digits.lstrip(b"0")) > MAX_CONTENT_LENGTH_DIGITS:
+        raise RemoteProtocolError(413, f"Content-Length {digits[:40]!r} is too large")
+    return int(digits)
+
+
+def check_transfer_encoding(version: bytes, length: bytes | None, coding: bytes) -> bool:
     """Return True when Transfer-Encoding is exactly `chunked`; raise otherwise."""
     if version == b"1.0":
         raise RemoteProtocolError(
             400, "Transfer-Encoding in an HTTP/1.0 request: HTTP/1.0 has no transfer codings "
             "(RFC 9112 §6.1); send Content-Length or use HTTP/1.1"
         )
-    if lengths is not None:
+    if length is not None:
         raise RemoteProtocolError(
             400, "request has both Transfer-Encoding and Content-Length, so its length is "
             "ambiguous (a request-smuggling vector, RFC 9112 §6.1): send only one"
         )
-    members = split_list(codings)
+    members = split_list(coding)
     if not members or members[-1] != b"chunked":
         raise RemoteProtocolError(
-            400, f"Transfer-Encoding {b', '.join(codings)[:80]!r} does not end in 'chunked', "
+            400, f"Transfer-Encoding {coding[:80]!r} does not end in 'chunked', "
             "so the body length cannot be determined (RFC 9112 §6.3)"
         )
     if members.count(b"chunked") > 1:
@@ -250,7 +254,7 @@ def check_transfer_encoding(
     return True
 
 
-def wants_continue(expect: list[bytes]) -> bool:
+def wants_continue(expect: bytes) -> bool:
     """True for `Expect: 100-continue`; 417 for any expectation we cannot meet."""
     for member in split_list(expect):
         if member != b"100-continue":

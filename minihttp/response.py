@@ -143,7 +143,7 @@ class ResponseWriter:
         length = given.get(b"content-length")
         coding = given.get(b"transfer-encoding")
         if coding is not None:
-            if split_list([coding]) != [b"chunked"] or length is not None:
+            if split_list(coding) != [b"chunked"] or length is not None:
                 raise LocalProtocolError(
                     f"Transfer-Encoding {coding!r} (with Content-Length {length!r}): only "
                     "'chunked' without Content-Length is supported; or leave both out and "
@@ -154,7 +154,7 @@ class ResponseWriter:
                 f"Content-Length {length!r} must be one decimal number of bytes"
             )
         connection = given.get(b"connection")
-        if connection is not None and b"close" in split_list([connection]):
+        if connection is not None and b"close" in split_list(connection):
             self.keep_alive = False
         request = self.request
         if request.method == b"HEAD" or status == 204 or status == 304:
