@@ -7,6 +7,7 @@ drop-in asyncio loop is that libraries written for asyncio run on it unchanged.
   waits on its socket with loop.add_reader/add_writer.
 - Uvicorn, a real ASGI server, serves an app through loop.create_server with
   its own protocol classes, and httpx fetches from it.
+- The websockets library runs a WebSocket server and client.
 """
 
 from __future__ import annotations
@@ -95,3 +96,23 @@ def test_uvicorn_serves_an_asgi_app_on_the_loop(loop_factory, run_async):
         return response.status_code, response.text
 
     assert run_async(main()) == (200, f"served on {expected_loop}")
+
+
+def test_websockets_server_and_client_talk_on_the_loop(run_async):
+    websockets = pytest.importorskip("websockets")
+
+    async def reverse(connection):
+        async for message in connection:
+            await connection.send(message[::-1])
+
+    async def main():
+        async with websockets.serve(reverse, "127.0.0.1", 0) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            async with websockets.connect(f"ws://127.0.0.1:{port}") as connection:
+                replies = []
+                for message in ("hello", "event loop"):
+                    await connection.send(message)
+                    replies.append(await connection.recv())
+        return replies
+
+    assert run_async(main()) == ["olleh", "pool tneve"]
