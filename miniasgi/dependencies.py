@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import types
 import typing
@@ -171,13 +172,27 @@ def compile_dependant(call: Callable, *, path_names: set[str], name: str | None 
     return dependant
 
 
+def _hint_target(call: Callable) -> Any:
+    """Where `call`'s annotations live: the function, a class's __init__, an instance's
+    __call__ (a security scheme object), the function inside a functools.partial."""
+    while isinstance(call, functools.partial):
+        call = call.func
+    if inspect.isclass(call):
+        return call.__init__
+    if inspect.isfunction(call) or inspect.ismethod(call):
+        return call
+    return type(call).__call__
+
+
 def _signature(call: Callable) -> list[tuple[inspect.Parameter, Any]]:
-    target = call.__init__ if inspect.isclass(call) else call
     try:
         signature = inspect.signature(call)
-        hints = typing.get_type_hints(target, include_extras=True)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # a builtin without a readable signature: no parameters
         return []
+    try:
+        hints = typing.get_type_hints(_hint_target(call), include_extras=True)
+    except TypeError:
+        hints = {}
     except NameError as problem:
         raise TypeError(f"cannot read the type hints of {call!r}: {problem}. Define the "
                         f"named type before the function, or import it at module level") from None

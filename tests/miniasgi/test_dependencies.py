@@ -292,3 +292,19 @@ def test_an_error_in_a_sub_dependency_is_reported_and_the_dependency_not_called(
     assert [error["loc"] for error in response.json()["detail"]] == [
         ["query", "number"], ["query", "other"]]
     assert called == []
+
+
+def test_string_annotations_of_a_callable_instance_and_a_partial_are_resolved():
+    import functools
+
+    from tests.miniasgi import future_annotated_dependencies as module
+
+    app = App()
+
+    @app.get("/")
+    def index(scheme: str = Depends(module.scheme),
+              scaled: int = Depends(functools.partial(module.scaled, factor=3))):
+        return {"scheme": scheme, "scaled": scaled}
+
+    response = TestClient(app).get("/?number=2", headers={"x-api-key": "k"})
+    assert response.json() == {"scheme": "GET k", "scaled": 6}
