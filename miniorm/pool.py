@@ -185,11 +185,16 @@ class AsyncPool:
         self._connect, self._check, self._is_broken, self._close = connect, check, is_broken, close
         self.timeout, self.check_after_idle = timeout, check_after_idle
         self._condition: asyncio.Condition | None = None
+        self._condition_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def condition(self) -> asyncio.Condition:
-        if self._condition is None:  # created on first use, inside the running loop
-            self._condition = asyncio.Condition()
+        # An asyncio.Condition belongs to the loop it first waited on. A database
+        # object may outlive a loop (a test suite runs each test on a new one), so
+        # the condition is made anew for each loop that uses the pool.
+        loop = asyncio.get_running_loop()
+        if self._condition is None or self._condition_loop is not loop:
+            self._condition, self._condition_loop = asyncio.Condition(), loop
         return self._condition
 
     async def acquire(self) -> Any:

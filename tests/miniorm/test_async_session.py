@@ -127,3 +127,27 @@ def test_a_closed_async_session_refuses_work(async_url, run_async):
             await database.dispose()
 
     run_async(scenario())
+
+
+def test_one_async_database_serves_one_loop_after_another(async_url, loop_factory):
+    from miniorm import AsyncDatabase
+
+    from .models import TEST_MODELS
+
+    database = AsyncDatabase(async_url, pool_size=1)
+
+    async def first() -> None:
+        await database.create_all(TEST_MODELS)
+        async with database.begin() as session:
+            session.add(User(email="a@x.org"))
+
+    async def second() -> list[str]:
+        async with database.session() as session:
+            emails = (await session.exec(select(User.email))).all()
+        await database.dispose()
+        return emails
+
+    for scenario in (first, second):
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            result = runner.run(scenario())
+    assert result == ["a@x.org"]
