@@ -25,9 +25,11 @@ from miniauth.security import (
     APIKeyQuery,
     HTTPBasic,
     HTTPBearer,
+    OAuth2AuthorizationCodeBearer,
     OAuth2PasswordBearer,
     OAuth2PasswordRequestForm,
     OAuth2PasswordRequestFormStrict,
+    OpenIdConnect,
     bearer_claims,
 )
 from miniauth.tokens import TokenIssuer
@@ -482,6 +484,16 @@ def schemes_client():
         APIKeyCookie(name="session"),
     )
     optional_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+    code_flow = OAuth2AuthorizationCodeBearer("https://idp/authorize", "https://idp/token")
+    openid = OpenIdConnect(openIdConnectUrl="https://idp/.well-known/openid-configuration")
+
+    @app.get("/code")
+    def read_code(token: str = Depends(code_flow)):
+        return token
+
+    @app.get("/openid")
+    def read_openid(token: str = Depends(openid)):
+        return token
 
     @app.get("/basic")
     def read_basic(credentials=Depends(basic)):
@@ -548,6 +560,17 @@ class TestOtherSchemes:
         missing = schemes_client.get("/bearer")
         assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
 
+    @pytest.mark.parametrize("path", ["/code", "/openid"])
+    def test_the_other_bearer_schemes_return_the_token_or_answer_401(
+        self, schemes_client, path: str
+    ) -> None:
+        response = schemes_client.get(path, headers={"Authorization": "Bearer abc"})
+        assert response.json() == "abc"
+        for headers in ({}, {"Authorization": "Whatever"}):
+            refused = schemes_client.get(path, headers=headers)
+            assert refused.status_code == 401
+            assert refused.headers["www-authenticate"] == "Bearer"
+
     @pytest.mark.parametrize(
         "path, request_options",
         [
@@ -573,7 +596,35 @@ def test_security_schemes_in_openapi_match_fastapis(clock) -> None:
             OAuth2PasswordBearer(tokenUrl="/token", scopes={"items:read": "Read"}),
             fastapi_security.OAuth2PasswordBearer(tokenUrl="/token", scopes={"items:read": "Read"}),
         ),
-        (HTTPBasic(), fastapi_security.HTTPBasic()),
+        (
+            OAuth2PasswordBearer(
+                tokenUrl="/token", refreshUrl="/refresh", scheme_name="Refreshing"
+            ),
+            fastapi_security.OAuth2PasswordBearer(
+                tokenUrl="/token", refreshUrl="/refresh", scheme_name="Refreshing"
+            ),
+        ),
+        (
+            OAuth2AuthorizationCodeBearer(
+                "https://idp.example/authorize",
+                "https://idp.example/token",
+                "https://idp.example/refresh",
+                scopes={"openid": "OpenID"},
+            ),
+            fastapi_security.OAuth2AuthorizationCodeBearer(
+                "https://idp.example/authorize",
+                "https://idp.example/token",
+                "https://idp.example/refresh",
+                scopes={"openid": "OpenID"},
+            ),
+        ),
+        (
+            OpenIdConnect(openIdConnectUrl="https://idp.example/.well-known/openid-configuration"),
+            fastapi_security.OpenIdConnect(
+                openIdConnectUrl="https://idp.example/.well-known/openid-configuration"
+            ),
+        ),
+        (HTTPBasic(description="staff only"), fastapi_security.HTTPBasic(description="staff only")),
         (HTTPBearer(bearerFormat="JWT"), fastapi_security.HTTPBearer(bearerFormat="JWT")),
         (APIKeyHeader(name="X-Key"), fastapi_security.APIKeyHeader(name="X-Key")),
         (APIKeyQuery(name="key"), fastapi_security.APIKeyQuery(name="key")),
