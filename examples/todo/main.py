@@ -1,0 +1,55 @@
+"""The app factory: settings in, a ready ASGI app out.
+
+`create_app(settings)` builds one independent app: its own database, its own
+token issuer, its routers. Tests build as many as they like with their own
+settings; `app` below is the one servers import:
+
+    python -m minihttp examples.todo.main:app
+    uvicorn examples.todo.main:app
+
+The lifespan opens the database (creating the tables on first start) when the
+server starts, and closes its connections when the server stops. A test may
+hand in its own Database instead, and then needs no lifespan at all (an
+httpx.AsyncClient over ASGITransport runs none).
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from miniasgi import App
+from miniorm import Database
+
+from .models import TABLES
+from .routers import auth, todos, users
+from .security import make_token_issuer
+from .settings import Settings
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> App:
+    """Build the app. A `database` handed in is the caller's to open and close (tests)."""
+    settings = settings or Settings.from_environment()
+
+    @asynccontextmanager
+    async def lifespan(app: App):
+        app.state.database = Database(settings.database_url)
+        app.state.database.create_all(TABLES)
+        try:
+            yield
+        finally:
+            app.state.database.dispose()
+
+    app = App(title="ministack todo API", version="1.0.0",
+              description="Users, tokens and todos: every layer of ministack in one app.",
+              lifespan=lifespan if database is None else None)
+    if database is not None:
+        database.create_all(TABLES)
+        app.state.database = database
+    app.state.settings = settings
+    app.state.token_issuer = make_token_issuer(settings)
+    for module in (auth, users, todos):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()
