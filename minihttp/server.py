@@ -256,7 +256,7 @@ class HTTPConnection(asyncio.Protocol):
                 if cycle is None or cycle.app_done:
                     self.flush_held_responses()
                 else:  # a pipelined request's app runs next: let it add its response
-                    self.server.loop.call_soon(self.flush_held_responses)
+                    self.server.loop.call_soon(self.flush_after_next_app_step)
 
     def input_exhausted(self) -> None:
         cycle = self.cycle
@@ -411,6 +411,14 @@ class HTTPConnection(asyncio.Protocol):
                 return
         self.write(data)
 
+    def flush_after_next_app_step(self) -> None:
+        """Flush held responses once the current app has run (and perhaps answered)."""
+        cycle = self.cycle
+        if cycle is not None and not cycle.app_entered and self.held_responses is not None:
+            self.server.loop.call_soon(self.flush_after_next_app_step)
+            return
+        self.flush_held_responses()
+
     def flush_held_responses(self) -> None:
         held = self.held_responses
         if held is not None:
@@ -477,7 +485,7 @@ class RequestCycle:
     __slots__ = (
         "connection", "head", "scope", "writer", "body_chunks", "body_buffered",
         "request_complete", "body_delivered", "continue_pending", "response_state",
-        "status", "headers", "disconnected", "app_started", "app_done", "waiter",
+        "status", "headers", "disconnected", "app_started", "app_entered", "app_done", "waiter",
         "keep_alive", "peer_done_sending",
     )
 
@@ -496,6 +504,7 @@ class RequestCycle:
         self.headers: Any = ()
         self.disconnected = False
         self.app_started = False
+        self.app_entered = False  # its task has run its first step
         self.app_done = False
         self.waiter: asyncio.Future | None = None
         self.keep_alive = True
@@ -503,6 +512,7 @@ class RequestCycle:
 
     async def run_app(self) -> None:
         """Run the app for this request; turn its faults into 500 or a closed connection."""
+        self.app_entered = True
         try:
             await self.connection.server.app(self.scope, self.receive, self.send)
         except asyncio.CancelledError:

@@ -147,7 +147,7 @@ def test_pipelined_responses_share_writes_and_keep_their_order(run_async):
     positions = [output.index(b"hello /%d" % index) for index in range(8)]
     assert positions == sorted(positions)
     assert output.count(b"HTTP/1.1 200 OK") == 8
-    assert len(writes) < 8
+    assert len(writes) <= 2  # all answered in one loop turn: written together
 
 
 def test_reading_pauses_while_a_pipelined_request_waits_and_resumes_after(run_async):
