@@ -663,3 +663,28 @@ def test_routes_list_the_scopes_they_need_in_openapi(clock) -> None:
     ]
     flow = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]
     assert flow["tokenUrl"] == "/token"
+
+
+def test_the_openapi_document_with_every_scheme_is_valid_openapi(clock) -> None:
+    from openapi_spec_validator import validate
+
+    app, _ = build_app(clock)
+    for index, scheme in enumerate(
+        [
+            HTTPBasic(realm="r"),
+            HTTPBearer(bearerFormat="JWT"),
+            APIKeyHeader(name="X-Key"),
+            APIKeyQuery(name="key"),
+            APIKeyCookie(name="sid"),
+            OAuth2AuthorizationCodeBearer("https://idp/authorize", "https://idp/token"),
+            OpenIdConnect(openIdConnectUrl="https://idp/.well-known/openid-configuration"),
+        ]
+    ):
+
+        def endpoint(credential=Depends(scheme)):
+            return None
+
+        app.get(f"/scheme{index}")(endpoint)
+    document = app.openapi()
+    assert len(document["components"]["securitySchemes"]) == 8  # the 7 above and OAuth2
+    validate(document)
