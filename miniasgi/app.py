@@ -39,6 +39,7 @@ from miniasgi.dependencies import (
     compile_dependant,
     security_requirements,
 )
+from miniasgi.encoders import jsonable_encoder
 from miniasgi.exceptions import HTTPException, RequestValidationError
 from miniasgi.openapi import (
     OperationInfo,
@@ -69,9 +70,7 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 def request_validation_exception_handler(request: Request,
                                          exc: RequestValidationError) -> Response:
-    from miniasgi.routing import _encoders
-
-    return JSONResponse({"detail": _encoders().jsonable_encoder(exc.errors())}, status_code=422)
+    return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
 
 
 async def _call_handler(handler: ExceptionHandler, request: Request, exc: Exception) -> Response:
@@ -358,8 +357,7 @@ class App:
         async def openapi_document() -> Response:
             return JSONResponse(app.openapi())
 
-        self.add_api_route(self.openapi_url, openapi_document, include_in_schema=False,
-                           name="openapi")
+        self._add_plain_route(self.openapi_url, openapi_document, "openapi")
         if self.docs_url is None:
             return
         from miniasgi import docs
@@ -376,9 +374,13 @@ class App:
             content, media_type = found
             return Response(content, media_type=media_type)
 
-        self.add_api_route(self.docs_url, docs_page, include_in_schema=False, name="docs")
-        self.add_api_route(self.docs_url + "/assets/{name}", docs_asset,
-                           include_in_schema=False, name="docs_asset")
+        self._add_plain_route(self.docs_url, docs_page, "docs")
+        self._add_plain_route(self.docs_url + "/assets/{name}", docs_asset, "docs_asset")
+
+    def _add_plain_route(self, path: str, endpoint: Callable, name: str) -> None:
+        """A route outside the app's settings: app-level dependencies (an API key check)
+        do not guard the document and the docs page, as in FastAPI."""
+        self.router.routes.append(APIRoute(path, endpoint, include_in_schema=False, name=name))
 
 
 # ---- describing the routes for OpenAPI -----------------------------------------------------------

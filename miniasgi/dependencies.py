@@ -251,11 +251,14 @@ def _add_parameter(dependant: Dependant, parameter: inspect.Parameter, annotatio
 
 def add_sub_dependency(dependant: Dependant, name: str | None, marker: Depends,
                         annotation: Any, path_names: set[str]) -> None:
+    """Compile `marker`'s callable under `dependant`; name None: run it, drop its value
+    (a route's dependencies=[Depends(verify_key)])."""
     call = marker.dependency if marker.dependency is not None else annotation
     if not callable(call) or call is Any:
-        raise TypeError(f"Depends() on parameter {name!r} of {dependant.name} has no function "
-                        f"to call: write Depends(get_thing) or annotate the parameter with a "
-                        f"class (user: Annotated[User, Depends()])")
+        where = f"parameter {name!r} of {dependant.name}" if name else dependant.name
+        raise TypeError(f"Depends() on {where} has no function to call: write "
+                        f"Depends(get_thing) or annotate the parameter with a class "
+                        f"(user: Annotated[User, Depends()])")
     scopes = marker.scopes if isinstance(marker, Security) else []
     sub = compile_dependant(call, path_names=path_names, use_cache=marker.use_cache,
                             scopes=scopes, parent_scopes=dependant.security_scopes)

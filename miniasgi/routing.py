@@ -47,6 +47,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any
 
+from miniasgi.datastructures import URL
 from miniasgi.dependencies import (
     NOT_SENT,
     Dependant,
@@ -184,15 +185,14 @@ class APIRoute:
     def _compile_dependant(self) -> Dependant:
         path_names = set(self.compiled_path.converters)
         dependant = compile_dependant(self.endpoint, path_names=path_names, name=self.name)
-        route_level = []
-        for marker in self.dependencies:
+        endpoint_dependencies = dependant.sub_dependencies
+        dependant.sub_dependencies = []
+        for marker in self.dependencies:  # app, router, then route level: they run first
             if not isinstance(marker, Depends):
                 raise TypeError(f"dependencies= of route {self.path!r} takes Depends(...) "
                                 f"items, got {marker!r}")
-            shell = compile_dependant(lambda: None, path_names=path_names)
-            add_sub_dependency(shell, None, marker, Any, path_names)
-            route_level.extend(shell.sub_dependencies)
-        dependant.sub_dependencies[:0] = route_level
+            add_sub_dependency(dependant, None, marker, Any, path_names)
+        dependant.sub_dependencies.extend(endpoint_dependencies)
         self.needs_exit_stack = dependant.needs_exit_stack
         return dependant
 
@@ -487,8 +487,6 @@ class APIRouter:
             path = scope["path"]
             other = dict(scope, path=path[:-1] if path.endswith("/") else path + "/")
             if any(route.matches(other) is not None for route in self.routes):
-                from miniasgi.datastructures import URL
-
                 url = URL.from_scope(other)
                 await Response(status_code=307, headers={"location": str(url)})(
                     scope, receive, send)

@@ -217,6 +217,7 @@ def test_app_level_dependencies_run_for_every_route():
     assert test_client.get("/", headers={"x-key": "secret"}).status_code == 200
     assert test_client.get("/", headers={"x-key": "wrong"}).status_code == 403
     assert test_client.get("/").status_code == 422
+    assert test_client.get("/openapi.json").status_code == 200  # the document is not guarded
 
 
 def test_a_router_prefix_must_start_with_a_slash_and_not_end_with_one():
