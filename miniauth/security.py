@@ -286,6 +286,11 @@ def bearer_claims(
     401 with ``error="invalid_token"`` and the reason (RFC 6750 §3.1). Scopes
     asked for with ``Security(..., scopes=[...])`` are checked against the
     token's ``scope`` claim: 403 when one is missing.
+
+    ``verify`` runs on the event loop, which is right for HMAC and RSA checks
+    (microseconds). A JWKSClient fetches over blocking urllib when its cache is
+    cold or stale: warm it at startup (``client.get_signing_key(None)`` or a
+    known kid) so that requests rarely wait on the network.
     """
     scheme = scheme or OAuth2PasswordBearer(tokenUrl="/token")
 
