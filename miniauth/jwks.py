@@ -120,6 +120,17 @@ class JWKSClient:
         self._last_attempt_at: float | None = None
         self.last_error: Exception | None = None  # why the latest fetch failed, for logs
 
+    def keys(self) -> list[dict[str, Any]]:
+        """The signing keys, fetched now if none are cached or the cache is stale.
+
+        Call it at startup to warm the cache, so no request waits for the first fetch.
+        """
+        with self._lock:
+            now = self._clock()
+            if self._keys is None or now - self._fetched_at >= self.ttl:
+                self._refresh(now)
+            return list(self._keys)
+
     def get_signing_key(self, kid: str | None) -> dict[str, Any]:
         """The JWK named ``kid``, fetching the set when stale or when the kid is new."""
         with self._lock:

@@ -289,8 +289,8 @@ def bearer_claims(
 
     ``verify`` runs on the event loop, which is right for HMAC and RSA checks
     (microseconds). A JWKSClient fetches over blocking urllib when its cache is
-    cold or stale: warm it at startup (``client.get_signing_key(None)`` or a
-    known kid) so that requests rarely wait on the network.
+    cold or stale: warm it at startup with ``client.keys()`` so that requests rarely wait on
+    the network.
     """
     scheme = scheme or OAuth2PasswordBearer(tokenUrl="/token")
 

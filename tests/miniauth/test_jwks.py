@@ -141,6 +141,14 @@ def test_find_key_matches_kid_exactly() -> None:
 # -- caching and rotation ----------------------------------------------------------------------------
 
 
+def test_keys_warms_the_cache_and_lists_the_signing_keys(old_key, new_key) -> None:
+    provider, clock = FakeProvider(key_set(old_key, new_key)), FakeClock()
+    client = make_client(provider, clock)
+    assert [key["kid"] for key in client.keys()] == ["2024-06", "2024-09"]
+    client.get_signing_key("2024-09")
+    assert provider.fetches == 1
+
+
 def test_the_set_is_fetched_once_and_cached_for_the_ttl(old_key) -> None:
     provider, clock = FakeProvider(key_set(old_key)), FakeClock()
     client = make_client(provider, clock, ttl=300)
