@@ -126,18 +126,13 @@ class JWKSClient:
         Call it at startup to warm the cache, so no request waits for the first fetch.
         """
         with self._lock:
-            now = self._clock()
-            if self._keys is None or now - self._fetched_at >= self.ttl:
-                self._refresh(now)
-            return list(self._keys)
+            return list(self._fresh_keys(self._clock()))
 
     def get_signing_key(self, kid: str | None) -> dict[str, Any]:
         """The JWK named ``kid``, fetching the set when stale or when the kid is new."""
         with self._lock:
             now = self._clock()
-            if self._keys is None or now - self._fetched_at >= self.ttl:
-                self._refresh(now)
-            key = find_key(self._keys, kid)
+            key = find_key(self._fresh_keys(now), kid)
             if key is None and self._may_fetch(now):
                 self._refresh(now)  # maybe the provider rotated its keys
                 key = find_key(self._keys, kid)
@@ -173,6 +168,11 @@ class JWKSClient:
     def decode(self, token: str | bytes, algorithms: Iterable[str], **checks: Any) -> dict:
         """Verify ``token`` with the key it names; ``checks`` go to miniauth.jwt.decode."""
         return decode(token, self.get_signing_key_from_jwt(token), algorithms, **checks)
+
+    def _fresh_keys(self, now: float) -> list[dict[str, Any]]:
+        if self._keys is None or now - self._fetched_at >= self.ttl:
+            self._refresh(now)
+        return self._keys
 
     def _may_fetch(self, now: float) -> bool:
         return (
