@@ -146,16 +146,18 @@ class Item(Model):
 
 
 app = App(title="Shop", version="2.0", description="A shop to try.")
-oauth2 = OAuth2PasswordBearer(tokenUrl="token")
+oauth2 = OAuth2PasswordBearer(tokenUrl="token", scopes={"read": "Read", "write": "Write"})
 api_key = APIKeyHeader(name="X-API-Key")
 bearer = HTTPBearer()
+basic = HTTPBasic()
 
 
 @app.post("/token")
-def login(username: Annotated[str, Form()], password: Annotated[str, Form()]):
+def login(username: Annotated[str, Form()], password: Annotated[str, Form()],
+          scope: Annotated[str, Form()] = ""):
     if password != "secret":
         raise HTTPException(400, "Incorrect username or password")
-    return {"access_token": "token-of-" + username, "token_type": "bearer"}
+    return {"access_token": f"token-of-{username}[{scope}]", "token_type": "bearer"}
 
 
 @app.get("/items/{item_id}", tags=["items"])
@@ -183,6 +185,11 @@ def whoami(credentials: Annotated[object, Depends(bearer)]):
     return {"scheme": credentials.scheme, "token": credentials.credentials}
 
 
+@app.get("/basic", tags=["users"])
+def basic_user(credentials: Annotated[object, Depends(basic)]):
+    return {"username": credentials.username, "password": credentials.password}
+
+
 @app.post("/upload", tags=["files"])
 async def upload(files: Annotated[list[UploadFile], File()], note: Annotated[str, Form()] = ""):
     contents = [(upload.filename, (await upload.read()).decode()) for upload in files]
@@ -198,7 +205,7 @@ def docs_of_nothing():
 FASTAPI_HEADER = """
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
 from fastapi.responses import HTMLResponse
-from fastapi.security import APIKeyHeader, HTTPBearer, OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, HTTPBasic, HTTPBearer, OAuth2PasswordBearer
 from pydantic import BaseModel as Model
 from miniasgi.docs import docs_headers, docs_html
 
@@ -224,11 +231,12 @@ def _credentials(request, scheme):
 
 
 class OAuth2PasswordBearer(SecurityBase):
-    def __init__(self, tokenUrl):
-        self.token_url = tokenUrl
+    def __init__(self, tokenUrl, scopes):
+        self.token_url, self.scopes = tokenUrl, scopes
 
     def openapi_scheme(self):
-        return {"type": "oauth2", "flows": {"password": {"scopes": {}, "tokenUrl": self.token_url}}}
+        flow = {"scopes": self.scopes, "tokenUrl": self.token_url}
+        return {"type": "oauth2", "flows": {"password": flow}}
 
     def __call__(self, request: Request):
         return _credentials(request, "bearer").credentials
@@ -240,6 +248,18 @@ class HTTPBearer(SecurityBase):
 
     def __call__(self, request: Request):
         return _credentials(request, "bearer")
+
+
+class HTTPBasic(SecurityBase):
+    def openapi_scheme(self):
+        return {"type": "http", "scheme": "basic"}
+
+    def __call__(self, request: Request):
+        import base64
+
+        pair = base64.b64decode(_credentials(request, "basic").credentials).decode()
+        username, _, password = pair.partition(":")
+        return SimpleNamespace(username=username, password=password)
 
 
 class APIKeyHeader(SecurityBase):
@@ -421,7 +441,8 @@ def test_the_page_lists_the_operations_grouped_by_tag(browser, server_url):
     assert groups == [
         ["default", ["login_token_post"]],
         ["items", ["read_item_items__item_id__get", "create_item_items__post"]],
-        ["users", ["read_me_users_me_get", "admin_admin_get", "whoami_whoami_get"]],
+        ["users", ["read_me_users_me_get", "admin_admin_get", "whoami_whoami_get",
+                   "basic_user_basic_get"]],
         ["files", ["upload_upload_post"]],
     ]
     header = browser.evaluate(
@@ -545,7 +566,46 @@ def test_authorize_logs_in_with_the_oauth2_password_flow_and_sends_the_bearer_to
     )
     result = _result_when_done(browser, operation)
     assert result["status"].startswith("200")
-    assert json.loads(result["body"]) == {"token": "token-of-alice"}
+    assert json.loads(result["body"]) == {"token": "token-of-alice[]"}
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_scopes_ticked_in_authorize_are_requested_from_the_token_endpoint(
+    browser, server_url
+):
+    _open_docs(browser, server_url)
+    scheme = "document.querySelector('fieldset[data-scheme=\"OAuth2PasswordBearer\"]')"
+    scopes = browser.evaluate(
+        f"[...{scheme}.querySelectorAll('input[type=checkbox]')].map(box => box.value)"
+    )
+    assert scopes == ["read", "write"]
+    browser.evaluate(
+        f"{scheme}.querySelector('input[name=username]').value = 'bob';"
+        f"{scheme}.querySelector('input[name=password]').value = 'secret';"
+        f"{scheme}.querySelectorAll('input[type=checkbox]').forEach(box => box.checked = true);"
+        f"{scheme}.querySelector('button.authorize-scheme').click(); true"
+    )
+    browser.wait_for(f"{scheme}.querySelector('.authorized') !== null", "login did not succeed")
+    browser.evaluate("run('read_me_users_me_get'); true")
+    result = _result_when_done(browser, "read_me_users_me_get")
+    assert json.loads(result["body"]) == {"token": "token-of-bob[read write]"}
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_http_basic_credentials_are_sent_base64_encoded(browser, server_url):
+    _open_docs(browser, server_url)
+    scheme = "document.querySelector('fieldset[data-scheme=\"HTTPBasic\"]')"
+    browser.evaluate(
+        f"{scheme}.querySelector('input[name=username]').value = 'carol';"
+        f"{scheme}.querySelector('input[name=password]').value = 'pa:ss';"
+        f"{scheme}.querySelector('button.authorize-scheme').click(); run('basic_user_basic_get');"
+        "true"
+    )
+    result = _result_when_done(browser, "basic_user_basic_get")
+    assert json.loads(result["body"]) == {"username": "carol", "password": "pa:ss"}
+    assert "-H 'authorization: Basic Y2Fyb2w6cGE6c3M='" in result["curl"]
 
 
 @pytest.mark.slow
