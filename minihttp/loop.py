@@ -194,7 +194,10 @@ class EventLoop(asyncio.AbstractEventLoop):
         self._stopping = False
         self._closed = False
         self._thread_id: int | None = None
-        self._debug = False
+        # Debug mode follows asyncio's switches: python -X dev, or PYTHONASYNCIODEBUG=1.
+        self._debug = sys.flags.dev_mode or (
+            not sys.flags.ignore_environment and bool(os.environ.get("PYTHONASYNCIODEBUG"))
+        )
         self._exception_handler = None
         self._task_factory = None
         self._default_executor: concurrent.futures.ThreadPoolExecutor | None = None
