@@ -90,7 +90,7 @@ class ServerState:
     __slots__ = (
         "app", "config", "loop", "connections", "requests_in_flight", "lifespan_state",
         "asgi_versions", "shutting_down", "cycle_class", "limits", "server_header",
-        "last_address", "access_log",
+        "last_address", "access_log", "limit_concurrency",
     )
 
     def __init__(self, app: Callable, config: Any, loop: asyncio.AbstractEventLoop) -> None:
@@ -107,6 +107,7 @@ class ServerState:
         self.limits = config.limits
         self.server_header = b"minihttp" if config.server_header else None
         self.last_address: tuple[str, int] | None = None
+        self.limit_concurrency = config.limit_concurrency
         # Read once: a logger's level is not expected to change while serving.
         self.access_log = config.access_log and access_logger.isEnabledFor(logging.INFO)
 
@@ -118,7 +119,7 @@ class ServerState:
         return self.last_address
 
     def over_capacity(self) -> bool:
-        limit = self.config.limit_concurrency
+        limit = self.limit_concurrency
         return limit is not None and (
             self.requests_in_flight >= limit or len(self.connections) > limit
         )
@@ -270,7 +271,8 @@ class HTTPConnection(asyncio.Protocol):
         """EndOfMessage: True if dispatching may go on to a pipelined request."""
         cycle = self.cycle
         cycle.request_complete = True  # type: ignore[union-attr]
-        cycle.wake()  # type: ignore[union-attr]
+        if cycle.waiter is not None:  # type: ignore[union-attr]
+            cycle.wake()  # type: ignore[union-attr]
         if not cycle.app_started:  # type: ignore[union-attr]
             self.start_app(cycle)  # type: ignore[arg-type]
         if cycle.app_done:  # type: ignore[union-attr]
@@ -300,7 +302,7 @@ class HTTPConnection(asyncio.Protocol):
         self.state = BUSY
         self.deadline = None
         self.head_progress = NO_BYTES
-        if server.over_capacity():
+        if server.limit_concurrency is not None and server.over_capacity():
             self.write(http11.simple_response(503, "Service Unavailable: try again later"))
             self.close()
             return
@@ -319,7 +321,7 @@ class HTTPConnection(asyncio.Protocol):
     def build_scope(self, head: Any) -> dict[str, Any]:
         server = self.server
         raw_path, _, query_string = head.target.partition(b"?")
-        if raw_path[:1] != b"/":
+        if not raw_path.startswith(b"/"):
             raw_path = origin_path(raw_path)
         if b"%" in raw_path:
             path = unquote_to_bytes(raw_path).decode("utf-8", "replace")
@@ -664,7 +666,8 @@ class RequestCycle:
         self.response_state = COMPLETE
         self.keep_alive = writer.keep_alive and not connection.server.shutting_down
         connection.write_final(data)
-        self.wake()
+        if self.waiter is not None:
+            self.wake()  # a receive() waiting for http.disconnect
 
     def log_access(self) -> None:
         scope = self.scope
