@@ -29,9 +29,10 @@ class LoadShape:
 
 
 def measure_server(spec: ServerSpec, app: str, request: RequestSpec, shape: LoadShape,
-                   *, case: str, baseline: str | None, server_cpus: str = SERVER_CPU) -> dict:
+                   *, case: str, baseline: str | None, server_cpus: str = SERVER_CPU,
+                   environment: dict[str, str] | None = None) -> dict:
     """Return one result row: {"case", "impl", "runs", "ops_per_sec", latency, generator...}."""
-    with running_server(spec, app, cpus=server_cpus) as port:
+    with running_server(spec, app, cpus=server_cpus, environment=environment) as port:
         check_first_response(port, request, spec.name)
         run_load("127.0.0.1", port, request, duration=shape.warmup,
                  connections=shape.connections, pipeline=shape.pipeline, cpus=LOAD_CPUS)

@@ -45,7 +45,7 @@ class ServerSpec:
             command = [sys.executable, "-m", "minihttp", app, "--loop", self.loop, *common]
         elif self.server == "uvicorn":
             command = [sys.executable, "-m", "uvicorn", app, "--loop", self.loop,
-                       "--http", self.http, "--lifespan", "off", *common]
+                       "--http", self.http, *common]
         else:
             raise ValueError(f"unknown server {self.server!r}: choose minihttp or uvicorn")
         if self.workers > 1:
@@ -66,12 +66,17 @@ def pin(command: list[str], cpus: str | None) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_server(spec: ServerSpec, app: str, *, cpus: str | None, startup_timeout=20.0):
-    """Start the server, wait until it accepts connections, yield its port, then stop it."""
+def running_server(spec: ServerSpec, app: str, *, cpus: str | None, startup_timeout=20.0,
+                   environment: dict[str, str] | None = None):
+    """Start the server, wait until it accepts connections, yield its port, then stop it.
+
+    `environment` adds variables to the server's environment (DATABASE_URL, say).
+    """
     port = free_port()
     process = subprocess.Popen(
         pin(spec.command(app, port), cpus),
         cwd=REPO_ROOT,
+        env={**os.environ, **(environment or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,

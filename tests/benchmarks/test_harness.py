@@ -91,9 +91,9 @@ def test_builtin_generator_counts_pipelined_responses_from_a_real_server():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("suite", ["loop", "parser", "jwt", "orm", "frameworks", "servers",
-                                   "scaling"])
+                                   "scaling", "database"])
 def test_every_suite_runs_in_quick_mode(suite, request):
-    if suite == "orm":
+    if suite in ("orm", "database"):
         request.getfixturevalue("postgres_dsn")  # skips locally, fails in CI, without PostgreSQL
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", suite, "--quick", "--no-save"],
