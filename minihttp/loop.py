@@ -184,6 +184,9 @@ def _ignore_signal(signal_number, frame) -> None:
 class EventLoop(asyncio.AbstractEventLoop):
     """A selector event loop written from scratch; see the module docstring."""
 
+    # In debug mode, callbacks that run longer than this (seconds) are logged.
+    slow_callback_duration = 0.1
+
     def __init__(self, selector: selectors.BaseSelector | None = None) -> None:
         self._selector = selector if selector is not None else selectors.DefaultSelector()
         self._ready: collections.deque[_Handle] = collections.deque()
@@ -343,10 +346,32 @@ class EventLoop(asyncio.AbstractEventLoop):
             self._move_due_timers_to_ready()
 
         # Only the callbacks queued before this point run in this pass.
+        if self._debug:
+            self._run_ready_and_report_slow_callbacks(len(ready))
+            return
         for _ in range(len(ready)):
             handle = ready.popleft()
             if not handle._cancelled:
                 handle._run()
+
+    def _run_ready_and_report_slow_callbacks(self, count: int) -> None:
+        # Debug mode: while one callback runs, nothing else can, so a slow one
+        # (a blocking call, a long computation) stalls every connection. Say which.
+        for _ in range(count):
+            handle = self._ready.popleft()
+            if handle._cancelled:
+                continue
+            started = self.time()
+            description = repr(handle)
+            handle._run()
+            took = self.time() - started
+            if took >= self.slow_callback_duration:
+                logger.warning(
+                    "Executing %s took %.3f seconds: the loop could run nothing else "
+                    "meanwhile; move blocking work to loop.run_in_executor()",
+                    description,
+                    took,
+                )
 
     def _move_due_timers_to_ready(self) -> None:
         timers = self._timers

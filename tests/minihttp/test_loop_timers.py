@@ -9,11 +9,14 @@ timer laws exactly, with no real waiting and no timing assertions:
 - timers fire in deadline order, and timers with equal deadlines in the order
   they were set;
 - a cancelled timer never fires, and cancelled timers do not pile up.
+
+The same clock lets debug mode's slow-callback report be tested exactly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import selectors
 
 from hypothesis import given, settings
@@ -114,3 +117,24 @@ def test_asyncio_sleep_and_timeout_follow_the_fake_clock():
 
     with asyncio.Runner(loop_factory=FakeClockLoop) as runner:
         assert runner.run(main()) == (3600, 5)
+
+
+def test_debug_mode_names_a_callback_that_held_the_loop_too_long(caplog):
+    loop = FakeClockLoop()
+    loop.set_debug(True)
+
+    def blocking_callback():
+        loop.clock[0] += 0.5  # as if it had blocked for half a second
+
+    try:
+        loop.call_soon(blocking_callback)
+        loop.call_soon(lambda: None)  # a quick one: not reported
+        with caplog.at_level(logging.WARNING, logger="minihttp.loop"):
+            loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()
+    slow = [record.getMessage() for record in caplog.records if "took" in record.getMessage()]
+    assert len(slow) == 1
+    assert "blocking_callback" in slow[0]
+    assert "0.500 seconds" in slow[0]
+    assert "run_in_executor" in slow[0]
