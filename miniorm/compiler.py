@@ -38,6 +38,7 @@ from typing import Any
 from .dialects import Dialect
 from .errors import QueryError
 from .expressions import (
+    Arithmetic,
     Between,
     BooleanGroup,
     Comparison,
@@ -114,6 +115,9 @@ class SQLWriter:
 
     def write_comparison(self, node: Comparison) -> str:
         return f"{self.expression(node.left)} {node.operator} {self.expression(node.right)}"
+
+    def write_arithmetic(self, node: Arithmetic) -> str:
+        return f"({self.expression(node.left)} {node.operator} {self.expression(node.right)})"
 
     def write_boolean_group(self, node: BooleanGroup) -> str:
         parts = [self.expression(clause) for clause in node.clauses]
@@ -240,6 +244,7 @@ class SQLWriter:
 EXPRESSION_WRITERS = {
     Parameter: SQLWriter.write_parameter,
     Comparison: SQLWriter.write_comparison,
+    Arithmetic: SQLWriter.write_arithmetic,
     BooleanGroup: SQLWriter.write_boolean_group,
     Not: SQLWriter.write_not,
     InList: SQLWriter.write_in_list,

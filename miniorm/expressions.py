@@ -16,6 +16,7 @@ The operators and the SQL they become::
     a.like("x%"), a.ilike("x%")   a LIKE ?, case-insensitive LIKE
     a.is_(None), a.is_not(None)   a IS NULL, a IS NOT NULL
     a.between(1, 9)               a BETWEEN ? AND ?
+    a + 1, a - b, a * 2, a / 2    (a + ?) ...                (e.g. in update().values())
     a.desc(), a.asc()             ORDER BY a DESC / ASC
     func.count(), func.lower(a)   count(*), lower(a)
 
@@ -77,6 +78,18 @@ class Expression:
             "`a == 1 and b == 2`, and `~x` instead of `not x`"
         )
 
+    def __add__(self, other: Any) -> Expression:
+        return Arithmetic(self, "+", as_expression(other, self))
+
+    def __sub__(self, other: Any) -> Expression:
+        return Arithmetic(self, "-", as_expression(other, self))
+
+    def __mul__(self, other: Any) -> Expression:
+        return Arithmetic(self, "*", as_expression(other, self))
+
+    def __truediv__(self, other: Any) -> Expression:
+        return Arithmetic(self, "/", as_expression(other, self))
+
     def in_(self, values: Iterable[Any]) -> Expression:
         return InList(self, tuple(as_expression(value, self) for value in values), False)
 
@@ -123,6 +136,15 @@ class Parameter(Expression):
 
 
 class Comparison(Expression):
+    __slots__ = ("left", "operator", "right")
+
+    def __init__(self, left: Expression, operator: str, right: Expression) -> None:
+        self.left, self.operator, self.right = left, operator, right
+
+
+class Arithmetic(Expression):
+    """`a + b`, `a - b`, `a * b`, `a / b`: always written in parentheses."""
+
     __slots__ = ("left", "operator", "right")
 
     def __init__(self, left: Expression, operator: str, right: Expression) -> None:

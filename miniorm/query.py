@@ -214,6 +214,13 @@ def model_of(node: Any) -> Any:
     return None
 
 
+def with_defaults(model: Any, row: dict[str, Any]) -> dict[str, Any]:
+    for name, column in model.__table__.columns.items():
+        if name not in row and column.has_default() and not column.autoincrement:
+            row[name] = column.make_default()
+    return row
+
+
 def check_values(model: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     table = model.__table__
     for name in values:
@@ -230,14 +237,18 @@ class Insert(Query):
 
     def values(self, rows: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
                **values: Any) -> Insert:
-        """One row as keywords or a dict, or several rows as a list of dicts (same keys)."""
+        """One row as keywords or a dict, or several rows as a list of dicts (same keys).
+
+        Fields left out take their Field default or default_factory, as in Model().
+        """
         if rows is None:
             new_rows = [values]
         elif isinstance(rows, Mapping):
             new_rows = [{**rows, **values}]
         else:
             new_rows = list(rows)
-        checked = tuple(check_values(self.model, row) for row in new_rows)
+        checked = tuple(with_defaults(self.model, check_values(self.model, row))
+                        for row in new_rows)
         if checked and any(row.keys() != checked[0].keys() for row in checked):
             raise QueryError("every row of a multi-row insert must set the same fields")
         clone = self._copy()

@@ -11,6 +11,8 @@ import decimal
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
 from miniorm import and_, compile, delete, func, insert, or_, select, update
@@ -105,17 +107,21 @@ def test_select_compiles_to_the_expected_sql_and_parameters(title, query, sql, p
 # -- INSERT, UPDATE, DELETE ---------------------------------------------------
 
 WRITE_CASES = [
-    ("insert of one row returns the generated key",
-     insert(User).values(email="a", name="b").returning(User.id),
-     'INSERT INTO "user" ("email", "name") VALUES (?, ?) RETURNING "id"', ["a", "b"]),
+    ("insert of one row fills field defaults and returns the key",
+     insert(Tag).values(code="py").returning(Tag.code),
+     'INSERT INTO "tags" ("code", "label") VALUES (?, ?) RETURNING "code"', ["py", ""]),
     ("insert of several rows writes one VALUES group per row",
      insert(Todo).values([{"title": "a", "owner_id": 1}, {"title": "b", "owner_id": 2}]),
-     'INSERT INTO "todo" ("title", "owner_id") VALUES (?, ?), (?, ?)', ["a", 1, "b", 2]),
+     'INSERT INTO "todo" ("title", "owner_id", "done") VALUES (?, ?, ?), (?, ?, ?)',
+     ["a", 1, False, "b", 2, False]),
     ("insert with no values uses DEFAULT VALUES",
      insert(Everything), 'INSERT INTO "everything" DEFAULT VALUES', []),
     ("update sets parameters and filters with where",
      update(User).where(User.id == 3).values(name="n", age=4),
      'UPDATE "user" SET "name" = ?, "age" = ? WHERE "user"."id" = ?', ["n", 4, 3]),
+    ("update with arithmetic on the column's own value",
+     update(User).where(User.id == 1).values(age=User.age + 1),
+     'UPDATE "user" SET "age" = ("user"."age" + ?) WHERE "user"."id" = ?', [1, 1]),
     ("update without where updates every row",
      update(Todo).values(done=False), 'UPDATE "todo" SET "done" = ?', [False]),
     ("delete with a condition",
@@ -228,3 +234,34 @@ def test_builders_are_generative_so_a_base_query_is_not_changed():
     refined = base.where(User.age > 1).limit(3)
     assert compile(base, SQLITE) == (f'SELECT {U}."id" FROM {U}', [])
     assert compile(refined, SQLITE)[1] == [1, 3]
+
+
+# -- a law for every condition ---------------------------------------------------------
+
+LEAVES = st.one_of(
+    st.builds(lambda v: User.age == v, st.integers()),
+    st.builds(lambda v: User.name != v, st.text()),
+    st.builds(lambda vs: User.id.in_(vs), st.lists(st.integers(), max_size=4)),
+    st.builds(lambda p: User.email.like(p), st.text()),
+    st.builds(lambda a, b: User.age.between(a, b), st.integers(), st.integers()),
+    st.just(User.age.is_(None)),
+    st.builds(lambda v: (User.age * 2) > v, st.integers()),
+)
+CONDITIONS = st.recursive(LEAVES, lambda children: st.one_of(
+    st.builds(lambda a, b: a & b, children, children),
+    st.builds(lambda a, b: a | b, children, children),
+    st.builds(lambda a: ~a, children),
+), max_leaves=12)
+
+
+@given(condition=CONDITIONS)
+def test_any_condition_has_one_placeholder_per_parameter_and_balanced_parentheses(condition):
+    for dialect in (SQLITE, POSTGRES):
+        sql, params = compile(select(User.id).where(condition), dialect)
+        where = sql.partition(" WHERE ")[2]
+        if dialect is SQLITE:
+            assert where.count("?") == len(params)
+        else:
+            assert [f"${n}" in where for n in range(1, len(params) + 1)] == [True] * len(params)
+            assert f"${len(params) + 1}" not in where
+        assert where.count("(") == where.count(")")

@@ -505,3 +505,53 @@ def test_an_instance_changed_before_it_joined_this_session_is_still_updated(db):
         second.commit()
     with db.session() as third:
         assert third.exec(select(User.name)).one() == "changed while detached"
+
+
+# -- more statement shapes ------------------------------------------------------------
+
+def test_an_update_can_compute_from_the_current_value(people):
+    with people.session() as session:
+        session.exec(update(User).where(User.age.is_not(None)).values(age=User.age + 1))
+        session.commit()
+        assert session.exec(select(User.age).where(User.age.is_not(None))
+                            .order_by(User.age)).all() == [18, 31, 46]
+
+
+def test_selecting_a_model_and_a_column_gives_instance_value_pairs(owners):
+    with owners.session() as session:
+        rows = session.exec(select(Todo, User.email).join(User).where(Todo.title == "b0")).all()
+        assert [(todo.title, email) for todo, email in rows] == [("b0", "bob@x.org")]
+
+
+def test_where_by_filters_on_field_names(people):
+    with people.session() as session:
+        assert emails(session, select(User).where_by(name="n1", age=30)) == ["bob@x.org"]
+
+
+def test_an_insert_statement_can_return_the_generated_keys(db):
+    from miniorm import insert
+
+    with db.session() as session:
+        query = insert(User).values([{"email": "a@x.org"}, {"email": "b@x.org", "name": "B"}])
+        result = session.exec(query.returning(User.id, User.email, User.name))
+        assert sorted((email, name) for _, email, name in result.all()) == [
+            ("a@x.org", ""), ("b@x.org", "B")]
+
+
+def test_a_pool_with_no_free_connection_times_out_with_advice(database_url):
+    from miniorm import Database
+    from miniorm.errors import PoolTimeoutError
+
+    from .models import TEST_MODELS
+
+    database = Database(database_url, pool_size=1, pool_timeout=0.05)
+    database.create_all(TEST_MODELS)
+    holder = database.session()
+    holder.exec(select(User))  # holds the only connection inside its transaction
+    try:
+        with database.session() as waiting:
+            with pytest.raises(PoolTimeoutError, match="raise pool_size"):
+                waiting.exec(select(User))
+    finally:
+        holder.close()
+        database.dispose()
