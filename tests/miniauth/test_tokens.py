@@ -6,6 +6,9 @@ Every test runs on a fake clock: expiry is reached by moving the clock.
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from miniauth import errors, jwk
 from miniauth.jwt import decode, get_unverified_header
@@ -179,3 +182,103 @@ def test_rs256_issuers_sign_with_the_private_key_and_verify_with_the_public(cloc
     pair = issuer.issue("alice")
     assert issuer.verify_access_token(pair.access_token)["sub"] == "alice"
     assert issuer.verify_access_token(issuer.refresh(pair.refresh_token).access_token)
+
+
+# -- the laws of rotation, as a state machine ------------------------------------------------------
+
+
+class RotationLaws(RuleBasedStateMachine):
+    """Logins, refreshes (honest and replayed), logouts and time passing, in any order.
+
+    The model tracks, per family, whether it was revoked and which refresh token
+    is the live one; the issuer must agree with it after every step.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock()
+        self.issuer = TokenIssuer(
+            SECRET,
+            issuer="https://api.example",
+            audience="api",
+            access_ttl=900,
+            refresh_ttl=3600,
+            clock=self.clock,
+        )
+        # per family: the live pair, its spent refresh tokens, revoked, logged out (this device)
+        self.families: list[dict] = []
+
+    @rule()
+    def log_in(self) -> None:
+        pair = self.issuer.issue("alice")
+        self.families.append({"live": pair, "spent": [], "revoked": False, "logged_out": False})
+
+    @precondition(lambda self: self.families)
+    @rule(index=st.integers(min_value=0))
+    def refresh_honestly(self, index: int) -> None:
+        family = self.families[index % len(self.families)]
+        live = family["live"]
+        expired = self.clock.now >= self._expiry(live.refresh_token)
+        if family["revoked"] or family["logged_out"] or expired:
+            try:
+                self.issuer.refresh(live.refresh_token)
+            except errors.InvalidTokenError:
+                if family["logged_out"] and not expired:
+                    family["revoked"] = True  # a logged-out token came back: reuse
+                return
+            raise AssertionError("a revoked, logged-out or expired refresh token was accepted")
+        family["spent"].append(live.refresh_token)
+        family["live"] = self.issuer.refresh(live.refresh_token)
+
+    @precondition(lambda self: any(family["spent"] for family in self.families))
+    @rule(index=st.integers(min_value=0))
+    def replay_a_spent_token(self, index: int) -> None:
+        spent = [family for family in self.families if family["spent"]]
+        family = spent[index % len(spent)]
+        try:
+            self.issuer.refresh(family["spent"][0])
+        except errors.InvalidTokenError:
+            if self.clock.now < self._expiry(family["spent"][0]):
+                family["revoked"] = True  # reuse detected: the family is gone
+            return
+        raise AssertionError("a spent refresh token was accepted twice")
+
+    @precondition(lambda self: self.families)
+    @rule(index=st.integers(min_value=0), everywhere=st.booleans())
+    def log_out(self, index: int, everywhere: bool) -> None:
+        family = self.families[index % len(self.families)]
+        self.issuer.revoke(family["live"].refresh_token, everywhere=everywhere)
+        if everywhere:
+            family["revoked"] = True
+        else:
+            family["logged_out"] = True
+
+    @rule(seconds=st.sampled_from([1, 60, 901, 3601]))
+    def let_time_pass(self, seconds: int) -> None:
+        self.clock.now += seconds
+
+    @invariant()
+    def revoked_families_have_no_valid_access_token(self) -> None:
+        for family in self.families:
+            if family["revoked"]:
+                try:
+                    self.issuer.verify_access_token(family["live"].access_token)
+                except errors.InvalidTokenError:
+                    continue
+                raise AssertionError("an access token of a revoked family still verifies")
+
+    @invariant()
+    def live_families_keep_working(self) -> None:
+        for family in self.families:
+            access = family["live"].access_token
+            if family["revoked"] or self.clock.now >= self._expiry(access):
+                continue
+            assert self.issuer.verify_access_token(access)["sub"] == "alice"
+
+    @staticmethod
+    def _expiry(token: str) -> float:
+        return decode(token, options={"verify_signature": False})["exp"]
+
+
+RotationLaws.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
+test_rotation_laws = RotationLaws.TestCase
