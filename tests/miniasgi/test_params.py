@@ -173,3 +173,25 @@ def test_an_unsupported_marker_option_is_named():
 def test_depends_given_a_call_result_instead_of_a_function_says_so():
     with pytest.raises(TypeError, match=r"Depends\(get_db\), not Depends\(get_db\(\)\)"):
         miniasgi.Depends("a value")
+
+
+# ---- property: any query string gets FastAPI's answer ---------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+QUERY_VALUES = st.one_of(
+    st.sampled_from(["", "0", "1", "-5", "1_000", " 7 ", "5.0", "5.5", "true", "no", "on",
+                     "x", "1e3", "inf", "nan", "ada", "a" * 30]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["q", "limit", "short", "page", "name", "tag",
+                                           "number", "other"]), QUERY_VALUES), max_size=6))
+def test_any_query_string_gets_fastapis_answer(pairs):
+    for url in ("/items/5", "/constrained/abc", "/lists"):
+        ours = mini_client.get(url, params=pairs)
+        theirs = fastapi_client.get(url, params=pairs)
+        assert (ours.status_code, ours.json()) == (theirs.status_code, theirs.json())

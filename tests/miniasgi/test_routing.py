@@ -223,3 +223,25 @@ def test_app_level_dependencies_run_for_every_route():
 def test_a_router_prefix_must_start_with_a_slash_and_not_end_with_one():
     with pytest.raises(ValueError, match="must start with '/'"):
         APIRouter(prefix="users/")
+
+
+SEGMENT = st.text(alphabet="abcdefghij0123456789-_.~", min_size=1, max_size=10)
+
+
+@given(st.lists(st.one_of(SEGMENT.map(lambda s: ("literal", s)),
+                          st.sampled_from(["str", "int"]).map(lambda c: ("param", c))),
+                min_size=1, max_size=5),
+       st.data())
+def test_a_path_built_by_url_for_matches_its_template_back(parts, data):
+    template = ""
+    values = {}
+    for index, (kind, text) in enumerate(parts):
+        if kind == "literal":
+            template += "/" + text
+        else:
+            name = f"p{index}"
+            template += "/{" + name + ("" if text == "str" else ":int") + "}"
+            values[name] = (data.draw(SEGMENT) if text == "str"
+                            else data.draw(st.integers(min_value=0, max_value=10**6)))
+    compiled = CompiledPath(template)
+    assert compiled.match(compiled.url_for(**values)) == values
