@@ -180,15 +180,29 @@ class TestClient(httpx.Client):
                          follow_redirects=follow_redirects, cookies=cookies,
                          headers=merged_headers)
 
+    # Outside a `with` block every TestClient shares one helper loop (one thread for the
+    # whole test run, not one per client); inside, a client gets its own, closed at exit,
+    # so what the lifespan creates lives and dies with that loop.
+    _shared_portal: _Portal | None = None
+
     def portal_call(self, coroutine: Coroutine) -> Any:
-        if self._portal is None:
-            self._portal = _Portal()
-        return self._portal.call(coroutine)
+        portal = self._portal
+        if portal is None:
+            if TestClient._shared_portal is None:
+                TestClient._shared_portal = _Portal()
+            portal = TestClient._shared_portal
+        return portal.call(coroutine)
 
     def __enter__(self) -> TestClient:
+        self._portal = _Portal()
         state: dict = {}
         self._lifespan = _Lifespan(self.app, state)
-        self.portal_call(self._lifespan.startup())
+        try:
+            self.portal_call(self._lifespan.startup())
+        except BaseException:
+            self._lifespan = None
+            self.close()
+            raise
         self.asgi_transport.state = state
         return self
 
