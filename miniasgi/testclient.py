@@ -201,7 +201,7 @@ class TestClient(httpx.Client):
             self.portal_call(self._lifespan.startup())
         except BaseException:
             self._lifespan = None
-            self.close()
+            self._close_portal()
             raise
         self.asgi_transport.state = state
         return self
@@ -213,13 +213,16 @@ class TestClient(httpx.Client):
         finally:
             self._lifespan = None
             self.asgi_transport.state = None
-            self.close()
+            self._close_portal()  # the client itself stays usable, as Starlette's does
 
-    def close(self) -> None:
-        super().close()
+    def _close_portal(self) -> None:
         if self._portal is not None:
             self._portal.close()
             self._portal = None
+
+    def close(self) -> None:
+        super().close()
+        self._close_portal()
 
 
 class _Lifespan:

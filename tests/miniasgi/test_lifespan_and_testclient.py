@@ -132,3 +132,14 @@ def test_an_app_that_sends_nothing_is_reported():
 
     with pytest.raises(RuntimeError, match="without sending a response"):
         TestClient(silent).get("/")
+
+
+def test_a_client_can_enter_the_lifespan_again_after_leaving_it():
+    events = []
+    client = TestClient(make_app(events))
+    with client:
+        assert client.get("/pool").json() == {"pool": "the pool"}
+    with client:
+        assert client.get("/pool").json() == {"pool": "the pool"}
+    assert events.count("startup") == 2 and events.count("shutdown") == 2
+    assert client.get("/leak").status_code == 200  # and outside again, with no lifespan
