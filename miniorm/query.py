@@ -185,6 +185,9 @@ class Select(Query):
         return clone
 
     def options(self, *options: SelectInLoad) -> Select:
+        if len(self.elements) != 1 or not is_model(self.elements[0]):
+            raise QueryError("options(selectinload(...)) needs a select of one model, "
+                             "e.g. select(User).options(selectinload(User.todos))")
         for option in options:
             if not isinstance(option, SelectInLoad):
                 raise QueryError(f"options() takes selectinload(...), got {option!r}")

@@ -34,6 +34,7 @@ from typing import Any
 
 from .compiler import compile
 from .dialects import Dialect
+from .errors import SessionError
 from .expressions import Parameter
 from .model import MODIFICATION_COUNT
 from .query import Select
@@ -210,8 +211,6 @@ class SessionState:
 
     def add(self, instance: Any) -> None:
         if not hasattr(type(instance), "__table__"):
-            from .errors import SessionError
-
             raise SessionError(f"add() takes model instances, got {instance!r}")
         if getattr(instance, "_orm_new", False):
             self.new[id(instance)] = instance
@@ -313,6 +312,12 @@ class SessionState:
 
             table = type(instance).__table__
             key = table.primary_key
+            if key.name in modified:
+                raise SessionError(
+                    f"{type(instance).__name__}.{key.name} was changed on a stored row; a primary "
+                    "key identifies the row and cannot be updated here: delete the row and add a "
+                    "new one (or run update(...) yourself)"
+                )
             values = {name: instance.__dict__.get(name) for name in table.column_names
                       if name in modified}
             query = update(type(instance)).values(values).where(

@@ -555,3 +555,29 @@ def test_a_pool_with_no_free_connection_times_out_with_advice(database_url):
     finally:
         holder.close()
         database.dispose()
+
+
+def test_changing_the_primary_key_of_a_stored_row_is_refused(db):
+    with db.session() as session:
+        (user,) = add_users(session, "a@x.org")
+        user.id = user.id + 100
+        with pytest.raises(SessionError, match="cannot be updated here"):
+            session.commit()
+
+
+def test_selectinload_needs_a_select_of_one_model():
+    from miniorm.errors import QueryError
+
+    with pytest.raises(QueryError, match="select of one model"):
+        select(User, Todo.title).options(selectinload(User.todos))
+
+
+def test_batches_also_insert_one_statement_per_row_when_the_dialect_asks(db):
+    db.dialect.multi_row_insert = False  # the per-row path SQLite always takes
+    try:
+        with db.session() as session:
+            users = add_users(session, "a@x.org", "b@x.org", "c@x.org")
+            assert [session.get(User, user.id).email for user in users] == [
+                "a@x.org", "b@x.org", "c@x.org"]
+    finally:
+        db.dialect.multi_row_insert = type(db.dialect).multi_row_insert
