@@ -278,7 +278,7 @@ class App:
         key = (original.call, replacement, tuple(original.security_scopes))
         compiled = self._override_cache.get(key)
         if compiled is None:
-            compiled = compile_dependant(replacement, path_names=set(),
+            compiled = compile_dependant(replacement, path_names=set(original.path_names),
                                          use_cache=original.use_cache,
                                          parent_scopes=original.security_scopes)
             self._override_cache[key] = compiled

@@ -114,6 +114,7 @@ class Dependant:
     scopes: list[str] = field(default_factory=list)      # from this Security() marker
     security_scopes: list[str] = field(default_factory=list)  # accumulated from the root
     kind: str = "sync"        # sync | async | generator | async_generator
+    path_names: frozenset[str] = frozenset()  # the route's path parameters (for overrides)
 
     @property
     def cache_key(self) -> tuple:
@@ -165,7 +166,7 @@ def compile_dependant(call: Callable, *, path_names: set[str], name: str | None 
     security_scopes = list(parent_scopes or []) + scopes
     dependant = Dependant(call=call, name=name or getattr(call, "__name__", repr(call)),
                           use_cache=use_cache, scopes=scopes, security_scopes=security_scopes,
-                          kind=call_kind(call))
+                          kind=call_kind(call), path_names=frozenset(path_names))
     for parameter, annotation in _signature(call):
         _add_parameter(dependant, parameter, annotation, path_names)
     dependant.parameters.sort(key=lambda plan: LOCATION_ORDER[plan.location])

@@ -308,3 +308,20 @@ def test_string_annotations_of_a_callable_instance_and_a_partial_are_resolved():
 
     response = TestClient(app).get("/?number=2", headers={"x-api-key": "k"})
     assert response.json() == {"scheme": "GET k", "scaled": 6}
+
+
+def test_an_override_reads_path_parameters_of_the_route():
+    def real_owner(item_id: int):
+        raise HTTPException(403)
+
+    def fake_owner(item_id: int):
+        return f"owner of {item_id}"
+
+    app = App()
+
+    @app.get("/items/{item_id}")
+    def read(item_id: int, owner: str = Depends(real_owner)):
+        return owner
+
+    app.dependency_overrides[real_owner] = fake_owner
+    assert TestClient(app).get("/items/9").json() == "owner of 9"
