@@ -14,6 +14,7 @@ The test module does not use `from __future__ import annotations`: the
 frameworks read the backend's annotations at run time.
 """
 
+import asyncio
 import contextlib
 import html.parser
 import json
@@ -303,21 +304,68 @@ def _mount_docs_page(app):
         return Response(found[0], media_type=found[1])
 
 
-@pytest.fixture(scope="module", params=["miniasgi", "fastapi"])
-def server_url(request):
+def _serve_with_uvicorn(app, listener):
     import uvicorn
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(_backend_app(request.param), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     _wait_until(lambda: server.started, "uvicorn did not start")
+
+    def stop():
+        server.should_exit = True
+        thread.join(10)
+
+    return stop
+
+
+def _serve_with_minihttp(app, listener):
+    from minihttp.config import Config
+    from minihttp.main import Server, loop_factory
+
+    config = Config(app=app, loop="mini", lifespan="off", access_log=False, log_level="warning")
+    started = threading.Event()
+    control = {}
+
+    async def serve():
+        loop = asyncio.get_running_loop()
+        control["loop"], control["stop"] = loop, loop.create_future()
+        server = Server(config)
+        await server.start(listener)
+        started.set()
+        await control["stop"]
+        await server.stop()
+
+    def run():
+        with asyncio.Runner(loop_factory=loop_factory(config.loop)) as runner:
+            runner.run(serve())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    _wait_until(started.is_set, "minihttp did not start")
+
+    def stop():
+        control["loop"].call_soon_threadsafe(control["stop"].set_result, None)
+        thread.join(10)
+
+    return stop
+
+
+# (framework, server): our app on both servers, and FastAPI's app on Uvicorn.
+BACKENDS = [("miniasgi", "uvicorn"), ("miniasgi", "minihttp"), ("fastapi", "uvicorn")]
+
+
+@pytest.fixture(scope="module", params=BACKENDS, ids=["-".join(each) for each in BACKENDS])
+def server_url(request):
+    framework, server = request.param
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    serve = _serve_with_uvicorn if server == "uvicorn" else _serve_with_minihttp
+    stop = serve(_backend_app(framework), listener)
     yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    stop()
     listener.close()
 
 
