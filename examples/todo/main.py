@@ -9,8 +9,8 @@ settings; `app` below is the one servers import:
 
 The lifespan opens the database (creating the tables on first start) when the
 server starts, and closes its connections when the server stops. A test may
-hand in its own Database instead, and then needs no lifespan at all (an
-httpx.AsyncClient over ASGITransport runs none).
+hand in its own AsyncDatabase instead (tables created), and then needs no
+lifespan at all (an httpx.AsyncClient over ASGITransport runs none).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from miniasgi import App
-from miniorm import Database
+from miniorm import AsyncDatabase
 
 from .models import TABLES
 from .routers import auth, todos, users
@@ -26,24 +26,23 @@ from .security import make_token_issuer
 from .settings import Settings
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> App:
-    """Build the app. A `database` handed in is the caller's to open and close (tests)."""
+def create_app(settings: Settings | None = None, database: AsyncDatabase | None = None) -> App:
+    """Build the app. A `database` handed in is the caller's: its tables, its closing."""
     settings = settings or Settings.from_environment()
 
     @asynccontextmanager
     async def lifespan(app: App):
-        app.state.database = Database(settings.database_url)
-        app.state.database.create_all(TABLES)
+        app.state.database = AsyncDatabase(settings.database_url)
+        await app.state.database.create_all(TABLES)
         try:
             yield
         finally:
-            app.state.database.dispose()
+            await app.state.database.dispose()
 
     app = App(title="ministack todo API", version="1.0.0",
               description="Users, tokens and todos: every layer of ministack in one app.",
               lifespan=lifespan if database is None else None)
     if database is not None:
-        database.create_all(TABLES)
         app.state.database = database
     app.state.settings = settings
     app.state.token_issuer = make_token_issuer(settings)

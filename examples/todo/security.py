@@ -19,7 +19,7 @@ from miniauth.errors import InvalidTokenError
 from miniauth.rbac import RoleBasedAccess, Roles
 from miniauth.security import OAuth2PasswordBearer
 from miniauth.tokens import TokenIssuer
-from miniorm import Session
+from miniorm import AsyncSession
 
 from .database import get_session
 from .models import User
@@ -52,16 +52,16 @@ def unauthorized(reason: str) -> HTTPException:
     return HTTPException(401, reason, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
-def current_user(
+async def current_user(
     token: str = Depends(oauth2_scheme),
     issuer: TokenIssuer = Depends(get_token_issuer),
-    session: Session = Depends(get_session),
+    session: AsyncSession = Depends(get_session),
 ) -> User:
     try:
         claims = issuer.verify_access_token(token)
     except InvalidTokenError as error:
         raise unauthorized(str(error)) from None
-    user = session.get(User, int(claims["sub"]))
+    user = await session.get(User, int(claims["sub"]))
     if user is None:
         raise unauthorized("the user this token was issued to no longer exists")
     return user

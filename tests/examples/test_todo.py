@@ -26,7 +26,7 @@ from examples.todo.settings import Settings
 from miniasgi import Depends
 from miniasgi.testclient import ASGITransport, TestClient
 from miniauth.tokens import TokenIssuer
-from miniorm import Database, select
+from miniorm import AsyncDatabase, select
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 PASSWORD = "correct horse battery"
@@ -81,11 +81,16 @@ def auth(tokens: dict) -> dict:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
-def make_admin(app, email: str) -> None:
-    with app.state.database.begin() as session:
-        user = session.exec(select(User).where(User.email == email)).first()
-        user.roles = "user admin"
-        session.add(user)
+def make_admin(client: TestClient, email: str) -> None:
+    """Promote a user directly in the database, on the loop the app's database lives on."""
+
+    async def promote():
+        async with client.app.state.database.begin() as session:
+            user = (await session.exec(select(User).where(User.email == email))).first()
+            user.roles = "user admin"
+            session.add(user)
+
+    client.portal_call(promote())
 
 
 # -- users and logging in ------------------------------------------------------------------
@@ -308,7 +313,7 @@ def test_listing_users_needs_the_admin_role(app, client, ada):
     refused = client.get("/users", headers=ada)
     assert refused.status_code == 403
     assert "users:list" in refused.json()["detail"]
-    make_admin(app, "ada@example.com")
+    make_admin(client, "ada@example.com")
     users = client.get("/users", headers=ada)
     assert users.status_code == 200
     assert [user["email"] for user in users.json()] == ["ada@example.com"]
@@ -320,7 +325,7 @@ def test_an_admin_may_delete_anyones_todo_but_a_user_may_not(app, client, ada):
     bob = auth(log_in(client, "bob@example.com"))
     todo = client.post("/todos", json={"title": "bob's"}, headers=bob).json()
     assert client.delete(f"/todos/{todo['id']}", headers=ada).status_code == 404
-    make_admin(app, "ada@example.com")
+    make_admin(client, "ada@example.com")
     assert client.delete(f"/todos/{todo['id']}", headers=ada).status_code == 204
     assert client.get(f"/todos/{todo['id']}", headers=bob).status_code == 404
 
@@ -328,7 +333,7 @@ def test_an_admin_may_delete_anyones_todo_but_a_user_may_not(app, client, ada):
 def test_reading_another_user_needs_the_admin_role(app, client, ada):
     bob_id = register(client, "bob@example.com").json()["id"]
     assert client.get(f"/users/{bob_id}", headers=ada).status_code == 403
-    make_admin(app, "ada@example.com")
+    make_admin(client, "ada@example.com")
     assert client.get(f"/users/{bob_id}", headers=ada).json()["email"] == "bob@example.com"
     assert client.get("/users/999999", headers=ada).status_code == 404
 
@@ -341,9 +346,9 @@ def test_a_failing_request_rolls_back_its_writes(settings):
     app = create_app(settings)
 
     @app.post("/boom")
-    def write_then_fail(user_id: int, session=Depends(get_session)):
+    async def write_then_fail(user_id: int, session=Depends(get_session)):
         session.add(Todo(owner_id=user_id, title="half written"))
-        session.flush()  # the INSERT has run inside the transaction
+        await session.flush()  # the INSERT has run inside the transaction
         raise RuntimeError("the endpoint failed after writing")
 
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -364,7 +369,7 @@ class RecordingSession:
         self.users = users
         self.calls: list[tuple] = []
 
-    def get(self, model, key):
+    async def get(self, model, key):
         self.calls.append(("get", model.__name__, key))
         return self.users.get(key) if model is User else None
 
@@ -382,41 +387,45 @@ def test_the_session_can_be_replaced_by_a_recording_fake(settings):
 
 
 def test_the_session_can_be_replaced_by_an_in_memory_sqlite_session(settings):
-    memory = Database("sqlite://")
-    memory.create_all(TABLES)
+    memory = AsyncDatabase("sqlite://")
 
-    def memory_session():
-        with memory.begin() as session:
+    async def memory_session():
+        async with memory.begin() as session:
             yield session
+
+    async def emails() -> list[str]:
+        async with memory.session() as session:
+            return [user.email for user in (await session.exec(select(User))).all()]
 
     app = create_app(settings)
     app.dependency_overrides[get_session] = memory_session
     with TestClient(app) as client:
+        client.portal_call(memory.create_all(TABLES))
         register(client, "mem@example.com")
-    with memory.session() as session:
-        assert [user.email for user in session.exec(select(User)).all()] == ["mem@example.com"]
-    memory.dispose()
+        assert client.portal_call(emails()) == ["mem@example.com"]
+        client.portal_call(memory.dispose())
 
 
 def test_the_app_works_with_httpx_async_client_on_every_loop(database_url, run_async):
-    database = Database(database_url)
-    app = create_app(Settings(database_url=database_url, secret_key=SECRET), database=database)
-
     async def scenario():
+        database = AsyncDatabase(database_url)
+        await database.create_all(TABLES)
+        app = create_app(Settings(database_url=database_url, secret_key=SECRET),
+                         database=database)
         transport = ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            created = await client.post("/users", json={"email": "async@example.com",
-                                                        "password": PASSWORD})
-            assert created.status_code == 201
-            tokens = (await client.post("/token", data={"username": "async@example.com",
-                                                        "password": PASSWORD})).json()
-            headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-            todo = await client.post("/todos", json={"title": "async"}, headers=headers)
-            assert todo.status_code == 201
-            listed = await client.get("/todos", headers=headers)
-            assert [item["title"] for item in listed.json()["items"]] == ["async"]
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                created = await client.post("/users", json={"email": "async@example.com",
+                                                            "password": PASSWORD})
+                assert created.status_code == 201
+                tokens = (await client.post("/token", data={"username": "async@example.com",
+                                                            "password": PASSWORD})).json()
+                headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+                todo = await client.post("/todos", json={"title": "async"}, headers=headers)
+                assert todo.status_code == 201
+                listed = await client.get("/todos", headers=headers)
+                assert [item["title"] for item in listed.json()["items"]] == ["async"]
+        finally:
+            await database.dispose()
 
-    try:
-        run_async(scenario())
-    finally:
-        database.dispose()
+    run_async(scenario())

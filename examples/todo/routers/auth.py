@@ -11,11 +11,12 @@ shares it.
 from __future__ import annotations
 
 from miniasgi import APIRouter, Depends, HTTPException, status
+from miniasgi.concurrency import run_in_threadpool
 from miniauth.errors import InvalidTokenError
 from miniauth.passwords import hash_password, needs_rehash, verify_password
 from miniauth.security import OAuth2PasswordRequestForm
 from miniauth.tokens import TokenIssuer
-from miniorm import Session, select
+from miniorm import AsyncSession, select
 
 from ..database import get_session
 from ..models import User
@@ -30,23 +31,25 @@ DUMMY_HASH = hash_password("not a real password")
 
 
 @router.post("/token", response_model=TokenOut)
-def log_in(
+async def log_in(
     form: OAuth2PasswordRequestForm = Depends(),
-    session: Session = Depends(get_session),
+    session: AsyncSession = Depends(get_session),
     issuer: TokenIssuer = Depends(get_token_issuer),
 ):
-    user = session.exec(select(User).where(User.email == form.username.lower())).first()
-    if not verify_password(form.password, user.password_hash if user else DUMMY_HASH) or not user:
+    user = (await session.exec(select(User).where(User.email == form.username.lower()))).first()
+    # scrypt is deliberately slow CPU work: run it in a thread, not on the event loop
+    stored = user.password_hash if user else DUMMY_HASH
+    if not await run_in_threadpool(verify_password, form.password, stored) or not user:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "incorrect e-mail or password",
                             headers={"WWW-Authenticate": "Bearer"})
     if needs_rehash(user.password_hash):  # parameters were raised since this hash was made
-        user.password_hash = hash_password(form.password)
+        user.password_hash = await run_in_threadpool(hash_password, form.password)
         session.add(user)
     return issuer.issue(str(user.id), claims={"roles": user.roles}).as_response()
 
 
 @router.post("/token/refresh", response_model=TokenOut)
-def refresh(body: RefreshRequest, issuer: TokenIssuer = Depends(get_token_issuer)):
+async def refresh(body: RefreshRequest, issuer: TokenIssuer = Depends(get_token_issuer)):
     try:
         return issuer.refresh(body.refresh_token).as_response()
     except InvalidTokenError as error:
@@ -54,5 +57,5 @@ def refresh(body: RefreshRequest, issuer: TokenIssuer = Depends(get_token_issuer
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def log_out(body: RefreshRequest, issuer: TokenIssuer = Depends(get_token_issuer)):
+async def log_out(body: RefreshRequest, issuer: TokenIssuer = Depends(get_token_issuer)):
     issuer.revoke(body.refresh_token, everywhere=True)

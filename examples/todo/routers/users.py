@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from miniasgi import APIRouter, Depends, HTTPException, Query, Response, status
+from miniasgi.concurrency import run_in_threadpool
 from miniauth.passwords import hash_password
-from miniorm import IntegrityError, Session, select
+from miniorm import AsyncSession, IntegrityError, select
 
 from ..database import get_session
 from ..models import User
@@ -15,12 +16,13 @@ router = APIRouter(tags=["users"])
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def register(body: UserCreate, response: Response, session: Session = Depends(get_session)):
-    user = User(email=body.email.lower(), full_name=body.full_name,
-                password_hash=hash_password(body.password))
+async def register(body: UserCreate, response: Response,
+                   session: AsyncSession = Depends(get_session)):
+    password_hash = await run_in_threadpool(hash_password, body.password)  # slow on purpose
+    user = User(email=body.email.lower(), full_name=body.full_name, password_hash=password_hash)
     session.add(user)
     try:
-        session.flush()  # INSERT now, so a duplicate e-mail is caught here, not at commit
+        await session.flush()  # INSERT now, so a duplicate e-mail is caught here, not at commit
     except IntegrityError:
         raise HTTPException(status.HTTP_409_CONFLICT,
                             f"a user with e-mail {body.email.lower()} already exists") from None
@@ -29,26 +31,26 @@ def register(body: UserCreate, response: Response, session: Session = Depends(ge
 
 
 @router.get("/me", response_model=UserOut)
-def read_me(user: User = Depends(current_user)):
+async def read_me(user: User = Depends(current_user)):
     return user
 
 
 @router.get("/users", response_model=list[UserOut])
-def list_users(
+async def list_users(
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0),
-    session: Session = Depends(get_session),
+    session: AsyncSession = Depends(get_session),
     admin: User = Depends(access.requires("users:list")),
 ):
-    return session.exec(select(User).order_by(User.id).limit(limit).offset(offset)).all()
+    return (await session.exec(select(User).order_by(User.id).limit(limit).offset(offset))).all()
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
-def read_user(user_id: int, session: Session = Depends(get_session),
+async def read_user(user_id: int, session: AsyncSession = Depends(get_session),
               user: User = Depends(current_user)):
     if user_id != user.id and not may(user, "users:list"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "you may read only your own user")
-    found = session.get(User, user_id)
+    found = await session.get(User, user_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user with id {user_id}")
     return found
