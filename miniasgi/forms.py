@@ -50,6 +50,7 @@ from miniasgi.validation import ValidationError
 
 MAX_PARTS = 1000          # Starlette's default limits for files and fields combined
 MAX_HEADER_BYTES = 16 * 1024
+MAX_FIELD_BYTES = 1024 * 1024  # a text field (not a file) larger than this is refused
 
 
 class FormError(ValueError):
@@ -246,43 +247,82 @@ def _part_started(raw: bytes) -> PartStarted:
     return PartStarted(options["name"], options.get("filename"), headers)
 
 
+class FormBuilder:
+    """Feed a multipart body piece by piece; files go straight into their UploadFile
+    (spooled to disk when large), so the whole body is never held in memory at once."""
+
+    def __init__(self, boundary: bytes, *, max_field_bytes: int = MAX_FIELD_BYTES):
+        self.parser = MultipartParser(boundary)
+        self.fields: list[tuple[str, object]] = []
+        self.current: PartStarted | None = None
+        self.chunks: list[bytes] = []
+        self.field_bytes = 0
+        self.max_field_bytes = max_field_bytes
+        self.upload: UploadFile | None = None
+
+    def feed(self, data: bytes) -> None:
+        for event in self.parser.feed(data):
+            if isinstance(event, PartStarted):
+                self._start(event)
+            elif isinstance(event, PartData):
+                self._data(event.data)
+            elif isinstance(event, PartEnded):
+                self._end()
+
+    def _start(self, event: PartStarted) -> None:
+        self.current, self.chunks, self.field_bytes, self.upload = event, [], 0, None
+        if event.filename is not None:
+            self.upload = UploadFile(filename=event.filename, headers=event.headers, size=0)
+
+    def _data(self, data: bytes) -> None:
+        if self.upload is not None:
+            self.upload.file.write(data)
+            self.upload.size += len(data)
+            return
+        self.field_bytes += len(data)
+        if self.field_bytes > self.max_field_bytes:  # text fields stay in memory: cap them
+            raise FormError(f"form field {self.current.name!r} is over "
+                            f"{self.max_field_bytes} bytes: send large values as a file")
+        self.chunks.append(data)
+
+    def _end(self) -> None:
+        if self.upload is not None:
+            self.upload.file.seek(0)
+            self.fields.append((self.current.name, self.upload))
+        else:
+            self.fields.append((self.current.name,
+                                b"".join(self.chunks).decode("utf-8", "replace")))
+
+    def close(self) -> FormData:
+        """The body ended: the form, or FormError if it was cut short."""
+        self.parser.close()
+        return FormData(self.fields)
+
+
 def parse_multipart(boundary: bytes, body: bytes) -> FormData:
     """A whole multipart/form-data body -> FormData (files as UploadFile)."""
-    parser = MultipartParser(boundary)
-    fields: list[tuple[str, object]] = []
-    current: PartStarted | None = None
-    chunks: list[bytes] = []
-    upload: UploadFile | None = None
-    for event in parser.feed(body):
-        if isinstance(event, PartStarted):
-            current, chunks = event, []
-            upload = None
-            if event.filename is not None:
-                upload = UploadFile(filename=event.filename, headers=event.headers, size=0)
-        elif isinstance(event, PartData):
-            if upload is not None:
-                upload.file.write(event.data)
-                upload.size += len(event.data)
-            else:
-                chunks.append(event.data)
-        elif isinstance(event, PartEnded) and current is not None:
-            if upload is not None:
-                upload.file.seek(0)
-                fields.append((current.name, upload))
-            else:
-                fields.append((current.name, b"".join(chunks).decode("utf-8", "replace")))
-    parser.close()
-    return FormData(fields)
+    builder = FormBuilder(boundary)
+    builder.feed(body)
+    return builder.close()
+
+
+def multipart_boundary(content_type: str) -> bytes | None:
+    """The boundary of a multipart/form-data Content-Type, None for other media types."""
+    media_type, options = parse_options_header(content_type)
+    if media_type != "multipart/form-data":
+        return None
+    boundary = options.get("boundary")
+    if not boundary:
+        raise FormError("multipart/form-data without a boundary parameter in Content-Type")
+    return boundary.encode("latin-1")
 
 
 def parse_form(content_type: str, body: bytes) -> FormData:
     """Parse a form body by its Content-Type; an unknown type gives an empty form."""
-    media_type, options = parse_options_header(content_type)
-    if media_type == "multipart/form-data":
-        boundary = options.get("boundary")
-        if not boundary:
-            raise FormError("multipart/form-data without a boundary parameter in Content-Type")
-        return parse_multipart(boundary.encode("latin-1"), body)
+    boundary = multipart_boundary(content_type)
+    if boundary is not None:
+        return parse_multipart(boundary, body)
+    media_type, _ = parse_options_header(content_type)
     if media_type == "application/x-www-form-urlencoded":
         text = body.decode("utf-8", "replace")
         return FormData(parse_qsl(text, keep_blank_values=True))

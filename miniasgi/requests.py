@@ -168,9 +168,19 @@ class Request:
     async def form(self) -> FormData:
         """The body parsed as application/x-www-form-urlencoded or multipart/form-data."""
         if self._form is None:
-            from miniasgi.forms import parse_form
+            from miniasgi.forms import FormBuilder, multipart_boundary, parse_form
 
-            self._form = parse_form(self.headers.get("content-type", ""), await self.body())
+            content_type = self.headers.get("content-type", "")
+            boundary = multipart_boundary(content_type)
+            if boundary is not None and self._body is None:
+                # Parse while receiving: uploaded files go to their spooled files as the
+                # pieces arrive, and the body is never held whole in memory.
+                builder = FormBuilder(boundary)
+                async for chunk in self.stream():
+                    builder.feed(chunk)
+                self._form = builder.close()
+            else:
+                self._form = parse_form(content_type, await self.body())
         return self._form
 
     async def close(self) -> None:

@@ -195,3 +195,34 @@ def test_a_broken_multipart_body_is_answered_400():
                                 headers={"content-type": "multipart/form-data; boundary=b"})
     assert response.status_code == 400
     assert "error parsing the body" in response.json()["detail"]
+
+
+def test_request_form_parses_multipart_while_the_body_arrives_in_pieces():
+    import asyncio
+
+    from miniasgi import Request
+
+    pieces = [BODY[i:i + 7] for i in range(0, len(BODY), 7)]
+    messages = [{"type": "http.request", "body": piece, "more_body": True} for piece in pieces]
+    messages.append({"type": "http.request", "body": b"", "more_body": False})
+
+    async def receive():
+        return messages.pop(0)
+
+    async def read_form():
+        scope = {"type": "http", "headers": [(b"content-type",
+                                              b"multipart/form-data; boundary=XyZ")]}
+        form = await Request(scope, receive).form()
+        return form["title"], await form["upload"].read()
+
+    assert asyncio.run(read_form()) == ("Hello, wörld",
+                                        b"line one\r\n--not the boundary\r\nline two")
+
+
+def test_a_text_field_over_the_size_limit_is_refused():
+    from miniasgi.forms import FormBuilder
+
+    builder = FormBuilder(b"b", max_field_bytes=10)
+    with pytest.raises(FormError, match="over 10 bytes: send large values as a file"):
+        builder.feed(b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\n'
+                     + b"x" * 100 + b"\r\n--b--")
