@@ -5,7 +5,9 @@ catch "anything the database layer said" in one place. The tree, in the way
 HTTPX draws its own::
 
     MiniORMError
-    ├── ConfigurationError        a bad URL, an unsupported type, a malformed model
+    ├── ConfigurationError        a bad URL, an unsupported type, a malformed model,
+    │                             a value its column's declaration refuses (an aware
+    │                             datetime in a naive column)
     ├── QueryError                a query that cannot be compiled: unknown column,
     │                             unknown field in order_by("..."), bad operand
     ├── SessionError              misuse of a session
