@@ -558,10 +558,17 @@ class EventLoop(asyncio.AbstractEventLoop):
         handle.cancel()
         key.data[slot] = None
         remaining = key.events & ~event
-        if remaining:
-            self._selector.modify(fd, remaining, key.data)
-        else:
+        if not remaining:
             self._selector.unregister(fd)
+            return True
+        try:
+            self._selector.modify(fd, remaining, key.data)
+        except OSError:
+            # The file was closed while still watched: the kernel has forgotten
+            # it, and the selector has just dropped the whole registration.
+            for other in key.data:
+                if other is not None:
+                    other.cancel()
         return True
 
     # ---- futures and tasks ------------------------------------------------------------

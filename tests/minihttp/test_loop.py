@@ -601,6 +601,22 @@ def test_a_reused_fd_number_can_be_watched_again_after_its_old_file_closed():
     assert reused  # the kernel hands out the lowest free number
 
 
+def test_removing_a_watch_on_a_file_closed_meanwhile_is_quiet():
+    async def main():
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        number = ours.fileno()
+        loop.add_reader(number, print)
+        loop.add_writer(number, print)
+        ours.close()  # closed while watched in both directions
+        return loop.remove_writer(number), loop.remove_reader(number)
+
+    # No error: the writer is removed, and with it the reader, since the kernel
+    # forgot the closed file. (asyncio raises OSError from remove_writer here.)
+    assert minihttp.loop.run(main()) == (True, False)
+
+
 def test_debug_mode_catches_call_soon_from_another_thread():
     async def main():
         loop = asyncio.get_running_loop()
