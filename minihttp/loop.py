@@ -59,6 +59,13 @@ write the signal number into it (`add_signal_handler`).
 Transports and servers (the objects behind `create_server` and
 `create_connection`) live in `minihttp.transports`.
 
+Errors: a callback that raises does not stop the loop; `_Handle._run` hands
+the exception to `call_exception_handler`, which logs it unless the program
+set its own handler. Debug mode (`loop.set_debug(True)`, `python -X dev` or
+PYTHONASYNCIODEBUG=1) adds two checks: loop methods called from a foreign
+thread raise, and a callback that holds the loop longer than
+`slow_callback_duration` is named in the log.
+
 Choices and limits: no TLS (any `ssl=` raises NotImplementedError), no
 subprocesses, no UDP, no happy eyeballs (addresses are tried one after the
 other); `sendfile` falls back to plain writes. Callbacks that the loop runs
