@@ -91,10 +91,16 @@ class SessionBase:
     def _leave(self) -> None:
         self._busy.release()
 
-    def add(self, instance: Any) -> None:
-        """Track `instance`: a new one is INSERTed at the next flush."""
+    def _check_idle(self) -> None:
+        """For the memory-only methods: refuse while another caller is inside a statement."""
         if self.closed:
             raise SessionClosedError(CLOSED_MESSAGE)
+        if self._busy.locked():
+            raise ConcurrentUseError(CONCURRENT_MESSAGE.format(who=self.who))
+
+    def add(self, instance: Any) -> None:
+        """Track `instance`: a new one is INSERTed at the next flush."""
+        self._check_idle()
         self.state.add(instance)
 
     def add_all(self, instances: Any) -> None:
@@ -103,8 +109,7 @@ class SessionBase:
 
     def delete(self, instance: Any) -> None:
         """DELETE `instance`'s row at the next flush (a pending new one is just dropped)."""
-        if self.closed:
-            raise SessionClosedError(CLOSED_MESSAGE)
+        self._check_idle()
         self.state.delete(instance)
 
     def expunge_all(self) -> None:

@@ -151,3 +151,19 @@ def test_one_async_database_serves_one_loop_after_another(async_url, loop_factor
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             result = runner.run(scenario())
     assert result == ["a@x.org"]
+
+
+def test_adding_while_another_task_runs_a_statement_is_refused(async_url, run_async):
+    async def scenario():
+        database = await open_async_database(async_url)
+        try:
+            async with database.session() as session:
+                running = asyncio.ensure_future(session.exec(select(User)))
+                await asyncio.sleep(0)  # the other task is now inside exec(), awaiting I/O
+                with pytest.raises(ConcurrentUseError):
+                    session.add(User(email="a@x.org"))
+                await running
+        finally:
+            await database.dispose()
+
+    run_async(scenario())
