@@ -272,6 +272,28 @@ def test_unix_socket_server_and_connection_echo(run_async, tmp_path):
     assert run_async(main()) == b"over a unix socket"
 
 
+def test_a_unix_server_replaces_a_stale_socket_file_but_not_a_regular_file(run_async, tmp_path):
+    stale = tmp_path / "stale.sock"
+    leftover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    leftover.bind(str(stale))
+    leftover.close()  # the file stays behind, as after a crash
+    regular = tmp_path / "notes.txt"
+    regular.write_text("not a socket")
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_unix_server(RecordingProtocol, str(stale))
+        serving = server.is_serving()
+        server.close()
+        await server.wait_closed()
+        with pytest.raises(OSError):
+            await loop.create_unix_server(RecordingProtocol, str(regular))
+        return serving
+
+    assert run_async(main()) is True
+    assert regular.read_text() == "not a socket"
+
+
 def test_asyncio_streams_run_unchanged(run_async):
     async def handle(reader, writer):
         while line := await reader.readline():
