@@ -57,7 +57,9 @@ class URL(str):
                 server_host, port = server
                 default_port = {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
                 host = server_host if port == default_port else f"{server_host}:{port}"
-        path = scope.get("root_path", "") + scope["path"]
+        root_path, path = scope.get("root_path", ""), scope["path"]
+        if not path.startswith(root_path):  # servers that leave root_path out of path
+            path = root_path + path
         query = scope.get("query_string", b"").decode("latin-1")
         url = f"{scheme}://{host}{path}" if host else path
         return cls(url + ("?" + query if query else ""))

@@ -410,7 +410,7 @@ def _overridden(sub: Dependant, context: RequestContext) -> Dependant:
 
 
 def _read_parameter(plan: ParameterPlan, source, values: dict, errors: list) -> None:
-    if plan.repeats and plan.location != "path":
+    if plan.repeats and plan.location in ("query", "header"):  # cookies do not repeat
         raw = source.getlist(plan.wire_name) or NOT_SENT
     else:
         raw = source.get(plan.wire_name, NOT_SENT)

@@ -215,12 +215,12 @@ class APIRoute:
             self.default_status = 200
         self.fast_json = self.response_class is JSONResponse
 
-    def matches(self, scope: Scope) -> tuple[str, dict] | None:
+    def matches(self, path: str, method: str) -> tuple[str, dict] | None:
         """("full" | "partial", path params) when the path fits, else None."""
-        params = self.compiled_path.match(scope["path"])
+        params = self.compiled_path.match(path)
         if params is None:
             return None
-        return ("full" if scope["method"] in self.methods else "partial"), params
+        return ("full" if method in self.methods else "partial"), params
 
     # -- per request ------------------------------------------------------------------------
 
@@ -355,6 +355,19 @@ def _infer_response_model(endpoint: Callable, response_model: Any) -> Any:
     return annotation
 
 
+def route_path(scope: Scope) -> str:
+    """The path the routes are matched against: the request path below root_path.
+
+    ASGI servers disagree on whether scope["path"] includes root_path (the prefix a
+    proxy mounts the app under); Uvicorn includes it now. Either way, strip it once.
+    """
+    path = scope["path"]
+    root_path = scope.get("root_path", "")
+    if root_path and path.startswith(root_path):
+        return path[len(root_path):] or "/"
+    return path
+
+
 # ---- a router: a list of routes with shared settings --------------------------------------------
 
 
@@ -455,11 +468,11 @@ class APIRouter:
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def match(self, scope: Scope) -> tuple[APIRoute | None, dict, set[str]]:
+    def match(self, path: str, method: str) -> tuple[APIRoute | None, dict, set[str]]:
         """(the route, its path params, methods allowed on partial matches)."""
         allowed: set[str] = set()
         for route in self.routes:
-            found = route.matches(scope)
+            found = route.matches(path, method)
             if found is None:
                 continue
             kind, params = found
@@ -476,18 +489,19 @@ class APIRouter:
                           f"function's name unless name= was given")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route, params, allowed = self.match(scope)
+        path = route_path(scope)
+        route, params, allowed = self.match(path, scope["method"])
         if route is not None:
             scope["path_params"] = params
             await route.handle(scope, receive, send)
             return
         if allowed:
             raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
-        if self.redirect_slashes and scope["path"] != "/":
-            path = scope["path"]
-            other = dict(scope, path=path[:-1] if path.endswith("/") else path + "/")
-            if any(route.matches(other) is not None for route in self.routes):
-                url = URL.from_scope(other)
+        if self.redirect_slashes and path != "/":
+            other_path = path[:-1] if path.endswith("/") else path + "/"
+            if any(route.matches(other_path, scope["method"]) is not None
+                   for route in self.routes):
+                url = URL.from_scope(dict(scope, path=other_path))
                 await Response(status_code=307, headers={"location": str(url)})(
                     scope, receive, send)
                 return

@@ -245,3 +245,16 @@ def test_a_path_built_by_url_for_matches_its_template_back(parts, data):
                             else data.draw(st.integers(min_value=0, max_value=10**6)))
     compiled = CompiledPath(template)
     assert compiled.match(compiled.url_for(**values)) == values
+
+
+def test_routes_match_below_root_path_whether_or_not_the_server_includes_it_in_path():
+    app = App()
+
+    @app.get("/items/{item_id}")
+    async def read(item_id: int, request: __import__("miniasgi").Request):
+        return {"item_id": item_id, "url": str(request.url)}
+
+    client = TestClient(app, root_path="/api")
+    included = client.get("/api/items/1").json()  # Uvicorn's way: path includes root_path
+    left_out = client.get("/items/1").json()      # older servers: path below root_path
+    assert included == left_out == {"item_id": 1, "url": "http://testserver/api/items/1"}
