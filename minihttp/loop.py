@@ -623,7 +623,9 @@ class EventLoop(asyncio.AbstractEventLoop):
         """Log `context['message']` and the exception, if any, to 'minihttp.loop'."""
         message = context.get("message") or "Unhandled exception in event loop"
         exception = context.get("exception")
-        exc_info = (type(exception), exception, exception.__traceback__) if exception else False
+        exc_info = (
+            False if exception is None else (type(exception), exception, exception.__traceback__)
+        )
         details = [
             f"{key}: {value!r}"
             for key, value in sorted(context.items())
