@@ -442,6 +442,26 @@ def test_a_small_write_goes_straight_to_the_socket_without_buffering(run_async):
     assert run_async(main()) == 0
 
 
+def test_write_reaches_the_peer_before_the_loop_runs_again(run_async):
+    async def main():
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        transport = (await wait_for_protocol(protocols)).transport
+        transport.write(b"sent at once")
+        # No await between write() and this read: if the bytes arrive, write()
+        # handed them to the kernel itself instead of waiting for a later pass.
+        client.setblocking(True)
+        client.settimeout(10)
+        with client:
+            arrived = client.recv(100)
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return arrived
+
+    assert run_async(main()) == b"sent at once"
+
+
 def test_a_slow_reader_pauses_writing_and_draining_resumes_it(run_async):
     async def main():
         loop = asyncio.get_running_loop()
