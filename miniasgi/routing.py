@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import email.message
+import functools
 import inspect
 import json
 import re
@@ -270,10 +271,8 @@ class APIRoute:
                     "type": "json_invalid", "loc": ["body", problem.pos],
                     "msg": "JSON decode error", "input": {},
                     "ctx": {"error": problem.msg}}], body=problem.doc) from None
-            except UnicodeDecodeError:
-                raise RequestValidationError([{
-                    "type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error",
-                    "input": {}, "ctx": {"error": "body is not UTF-8"}}], body=raw) from None
+            except UnicodeDecodeError:  # not even text: FastAPI's answer is a plain 400
+                raise HTTPException(400, "There was an error parsing the body") from None
         else:
             context.body = raw
 
@@ -320,7 +319,9 @@ def _json_response(content: Any, status_code: int) -> JSONResponse:
     return response
 
 
+@functools.lru_cache(maxsize=64)  # clients send few distinct values; parse each once
 def _is_json_media_type(content_type: str) -> bool:
+    """application/json or any application/*+json (RFC 6839 §3.1 structured syntax suffix)."""
     message = email.message.Message()
     message["content-type"] = content_type
     if message.get_content_maintype() != "application":
