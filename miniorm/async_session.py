@@ -116,7 +116,7 @@ class AsyncSession(SessionBase):
 
     async def _drop_connection(self, broken: bool = True) -> None:
         connection, self.connection = self.connection, None
-        self.in_transaction = self.explicit_transaction = False
+        self.in_transaction = False
         self.savepoint_depth = 0
         if connection is not None:
             await self.database.pool.release(connection, broken=broken or connection.broken)
@@ -255,7 +255,6 @@ class AsyncSession(SessionBase):
         self._enter()
         try:
             await self._open_transaction(self._begin_statement())
-            self.explicit_transaction = True
         finally:
             self._leave()
         try:

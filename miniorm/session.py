@@ -77,7 +77,6 @@ class SessionBase:
         self.state = SessionState(database.dialect)
         self.connection: Any = None
         self.in_transaction = False
-        self.explicit_transaction = False
         self.savepoint_depth = 0
         self.closed = False
         self._busy = threading.Lock()
@@ -168,7 +167,7 @@ class Session(SessionBase):
 
     def _drop_connection(self, broken: bool = True) -> None:
         connection, self.connection = self.connection, None
-        self.in_transaction = self.explicit_transaction = False
+        self.in_transaction = False
         self.savepoint_depth = 0
         if connection is not None:
             self.database.pool.release(connection, broken=broken or connection.broken)
@@ -316,7 +315,6 @@ class Session(SessionBase):
         self._enter()
         try:
             self._open_transaction(self._begin_statement())
-            self.explicit_transaction = True
         finally:
             self._leave()
         try:
