@@ -158,6 +158,17 @@ def build(framework):
     async def byte_list(data: list[bytes] = File(), one: bytes | None = File(None)):
         return {"lengths": [len(item) for item in data], "one": one}
 
+    class PasswordForm:  # the shape of OAuth2PasswordRequestForm: a class of Form() fields
+        def __init__(self, username: str = Form(), password: str = Form(),
+                     scope: str = Form(""), grant_type: str | None = Form(None)):
+            self.username, self.password = username, password
+            self.scopes = scope.split()
+            self.grant_type = grant_type
+
+    @app.post("/token")
+    async def token(form: Annotated[PasswordForm, framework.Depends()]):
+        return {"username": form.username, "scopes": form.scopes, "grant": form.grant_type}
+
     @app.post("/many")
     async def many(files: list[UploadFile]):
         return [f.filename for f in files]
@@ -178,6 +189,8 @@ FORM_REQUESTS = [
     ("/bytes", {"files": {"data": ("b.bin", b"\x00\x01\x02")}, "data": {"tags": ["x", "y"]}}),
     ("/byte-list", {"files": [("data", ("a", b"12")), ("data", ("b", b"345"))]}),
     ("/byte-list", {}),
+    ("/token", {"data": {"username": "ada", "password": "pw", "scope": "read write"}}),
+    ("/token", {"data": {"username": "ada", "grant_type": "password"}}),
     ("/many", {"files": [("files", ("1.txt", b"1")), ("files", ("2.txt", b"22"))]}),
 ]
 
