@@ -431,11 +431,18 @@ class Browser:
         self.process.wait(10)
 
 
-@pytest.fixture
-def browser(tmp_path):
-    opened = Browser(tmp_path / "profile")
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    opened = Browser(tmp_path_factory.mktemp("chromium") / "profile")
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The module's Chromium, on a blank page: each test loads the docs afresh."""
+    chromium.command("Page.navigate", url="about:blank")
+    return chromium
 
 
 # Helpers that run in the page: find an operation's panel, set an input, click.
