@@ -40,6 +40,11 @@ Choices made here, each for a reason:
   the input, and the held responses go out in one write: fewer system calls.
 - The response head is written together with the first body chunk, so the
   common response (start, then one body) costs one ``transport.write``.
+- Each request's app runs in its own asyncio Task. Driving the coroutine by
+  hand (``coroutine.send(None)``) until it first waits would save about a
+  microsecond per request, but code that calls ``asyncio.current_task()`` --
+  anyio's cancel scopes, and so Starlette and FastAPI -- needs a real task
+  from its first line on (Python 3.12's eager tasks give both).
 - One deadline timer per connection, re-armed lazily: going idle only records
   a deadline, and the timer, when it fires, re-checks it. No timer is created
   or cancelled per request.
