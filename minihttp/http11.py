@@ -220,18 +220,23 @@ class RequestParser:
     raises the same error again.
     """
 
+    __slots__ = (
+        "limits", "_buffer", "_start", "_search_from", "_request_line_complete", "_eof",
+        "_state", "_step", "_remaining", "_body_size", "_keep_alive", "_error",
+    )
+
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits if limits is not None else DEFAULT_LIMITS
         self._buffer: bytes | bytearray = b""
         self._start = 0  # where the unparsed bytes begin in _buffer
-        self._search_from = 0  # where the search for a line ending resumes
-        self._request_line_complete = False
+        self._search_from = 0  # where the search for a line ending resumes (>= _start)
+        self._request_line_complete = False  # seen the CRLF ending the request line (414)
         self._eof = False
         self._state = IDLE
-        self._step = self._read_head
+        self._step = self._read_head  # the method that handles the current state
         self._remaining = 0  # bytes left of the body (BODY) or of the chunk (CHUNK_DATA)
         self._body_size = 0  # chunked body bytes so far, for max_body_size
-        self._keep_alive = True
+        self._keep_alive = True  # may another request follow the current one
         self._error: RemoteProtocolError | None = None
 
     @property
@@ -302,24 +307,17 @@ class RequestParser:
     def _read_head(self):
         buffer = self._buffer
         start = self._start
-        while buffer.startswith(b"\r\n", start):  # empty lines before a request (RFC 9112 §2.2)
-            start += 2
-        self._start = start
-        end = buffer.find(b"\r\n\r\n", max(start, self._search_from))
+        if buffer.startswith(b"\r\n", start):
+            start = self._skip_empty_lines(buffer, start)
+        end = buffer.find(b"\r\n\r\n", self._search_from)
         if end == -1:
             return self._head_incomplete(buffer, start)
-        limits = self.limits
-        if end + 4 - start > limits.max_header_bytes:
-            raise RemoteProtocolError(
-                431, f"request head is over {limits.max_header_bytes} bytes: send fewer "
-                "or smaller headers (cookies are the usual cause)"
-            )
         line_end = buffer.find(b"\r\n", start)
-        if line_end - start > limits.max_request_line:
-            raise _request_line_too_long(limits)
+        limits = self.limits
         match = REQUEST_LINE_PATTERN.fullmatch(buffer, start, line_end)
-        if match is None:
-            raise RemoteProtocolError(400, describe_request_line(bytes(buffer[start:line_end])))
+        if (match is None or end + 4 - start > limits.max_header_bytes
+                or line_end - start > limits.max_request_line):
+            raise _invalid_head(buffer, start, line_end, end, limits)
         headers = parse_field_lines(buffer, line_end + 2, end + 2) if line_end != end else []
         if len(headers) > limits.max_headers:
             raise RemoteProtocolError(
@@ -327,8 +325,8 @@ class RequestParser:
                 f"{limits.max_headers}: send fewer headers"
             )
         self._start = end + 4
-        self._request_line_complete = False
-        head = interpret_head(*match.groups(), headers, limits.max_body_size)
+        method, target, version = match.groups()
+        head = interpret_head(method, target, version, headers, limits.max_body_size)
         self._keep_alive = head.keep_alive
         if head.chunked:
             self._body_size = 0
@@ -337,6 +335,15 @@ class RequestParser:
             self._remaining = head.content_length or 0
             self._enter(BODY, self._read_fixed_body)
         return head
+
+    def _skip_empty_lines(self, buffer, start: int) -> int:
+        # RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF)
+        # received before the request line; some clients send one after a POST body.
+        while buffer.startswith(b"\r\n", start):
+            start += 2
+        self._start = start
+        self._search_from = max(self._search_from, start)
+        return start
 
     def _head_incomplete(self, buffer, start: int):
         size = len(buffer) - start
@@ -390,6 +397,7 @@ class RequestParser:
     def _end_message(self, trailers: list[tuple[bytes, bytes]]) -> EndOfMessage:
         if self._keep_alive:
             self._enter(IDLE, self._read_head)
+            self._request_line_complete = False
         else:
             self._enter(MUST_CLOSE, self._after_closing_request)
             self._buffer = b""
@@ -509,6 +517,18 @@ def _refuse_bare_line_ending(buffer, start: int, what: str) -> None:
             400, f"{what} contains a bare {kind} at byte {bare.start()}: "
             "HTTP/1.1 lines end with CRLF (RFC 9112 §2.2)"
         )
+
+
+def _invalid_head(buffer, start: int, line_end: int, end: int, limits: Limits):
+    """The error for a complete head that failed a check: 431, then 414, then 400."""
+    if end + 4 - start > limits.max_header_bytes:
+        return RemoteProtocolError(
+            431, f"request head is over {limits.max_header_bytes} bytes: send fewer "
+            "or smaller headers (cookies are the usual cause)"
+        )
+    if line_end - start > limits.max_request_line:
+        return _request_line_too_long(limits)
+    return RemoteProtocolError(400, describe_request_line(bytes(buffer[start:line_end])))
 
 
 def _request_line_too_long(limits: Limits) -> RemoteProtocolError:

@@ -104,7 +104,9 @@ def interpret_head(
     if len(fields) != len(headers):  # a name repeats (rare): join its lines
         fields = combine_field_lines(headers)
     get = fields.get
-    check_host(version, get(b"host"))
+    host = get(b"host")
+    if host is None or not HOST_PATTERN.fullmatch(host):
+        check_host(version, host)  # raises, unless an HTTP/1.0 request has no Host
     length = get(b"content-length")
     coding = get(b"transfer-encoding")
     if coding is None and length is None:
