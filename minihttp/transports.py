@@ -27,6 +27,15 @@ the high-water mark the protocol's `pause_writing()` is called; when it
 drains below the low-water mark, `resume_writing()`. (asyncio's defaults:
 64 KiB high, a quarter of it low.)
 
+A protocol that subclasses asyncio.BufferedProtocol lends the transport its
+own buffer (`get_buffer`), and `_on_readable_into_buffer` reads straight into
+it with `recv_into`, saving one copy per read.
+
+Servers: a listening socket is watched like any other fd; "readable" means
+"connections are waiting". `Server._accept_connections` accepts up to
+`backlog` of them per wake-up, and each one gets a fresh protocol from the
+factory and a SocketTransport of its own (`Server._serve_connection`).
+
 The transport's life is a small state machine; `_TRANSITIONS` is its table:
 
     state          event       next state    what happens
