@@ -48,6 +48,7 @@ from miniasgi.openapi import (
     build_openapi,
     operation_id_from,
     summary_from_name,
+    title_from_name,
 )
 from miniasgi.params import Depends
 from miniasgi.requests import Request
@@ -441,7 +442,7 @@ def _request_body_of(route: APIRoute, operation_id: str) -> RequestBodyInfo | No
     required = any(plan.required for plan in plans)
     if route.single_body:
         plan = plans[0]
-        title = getattr(plan.annotation, "__name__", None) or plan.name.title()
+        title = getattr(plan.marker, "title", None) or title_from_name(plan.wire_name)
         return RequestBodyInfo(annotation=plan.annotation, media_type=media_type,
                                required=required, fields=None, title=title)
     fields = {plan.wire_name: (plan.annotation, plan.required, plan.default, plan.constraints)

@@ -155,3 +155,89 @@ def test_docs_url_none_keeps_the_document_only():
     client = TestClient(make_app(docs_url=None))
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/docs").status_code == 404
+
+
+# ---- the document equals FastAPI's for the same routes --------------------------------------
+
+
+def build_for_comparison(framework, model_base, security_base, scheme_model):
+    """The same routes in both frameworks: dependencies' parameters, aliases, cookies,
+    security with scopes, routers, response classes, embedded and non-model bodies."""
+    import fastapi.responses
+
+    app = framework.FastAPI() if hasattr(framework, "FastAPI") else framework.App(
+        title="FastAPI")
+    html_response = getattr(framework, "HTMLResponse", fastapi.responses.HTMLResponse)
+
+    class Item(model_base):
+        name: str
+        price: float = 0
+
+    class Bearer(security_base):
+        def __init__(self):
+            self.scheme_name = "Bearer"
+            self.model = scheme_model
+
+        def openapi_scheme(self):
+            return {"type": "http", "scheme": "bearer"}
+
+        async def __call__(self, authorization: str | None = framework.Header(None)):
+            return authorization
+
+    bearer = Bearer()
+
+    def common(skip: int = 0, limit: int = framework.Query(10, description="at most")):
+        return skip
+
+    router = framework.APIRouter(prefix="/r", tags=["r"])
+
+    @router.get("/items/{item_id}", summary="Read", deprecated=True,
+                responses={404: {"description": "No such item"}})
+    def read_item(item_id: int, page=framework.Depends(common),
+                  x_token: str = framework.Header(alias="X-Tok"),
+                  session: str | None = framework.Cookie(None)):
+        """Read one item."""
+        return {}
+
+    @router.delete("/items/{item_id}", status_code=204)
+    def delete_item(item_id: int, token=framework.Security(bearer, scopes=["items:write"])):
+        return None
+
+    @router.get("/page", response_class=html_response)
+    def page():
+        return "<p>x</p>"
+
+    @router.post("/embedded")
+    def embedded(item: Item = framework.Body(embed=True)):
+        return {}
+
+    @router.post("/list")
+    def many(items: list[Item]):
+        return {}
+
+    @router.post("/scalar")
+    def scalar(number: int = framework.Body()):
+        return {}
+
+    @app.put("/items/{item_id}")
+    def replace(item_id: int, item: Item, importance: float = framework.Body(ge=1)):
+        return {}
+
+    app.include_router(router)
+    return app
+
+
+def test_the_document_equals_fastapis_for_the_same_routes():
+    import fastapi
+    import pydantic
+    from fastapi.openapi.models import HTTPBase
+    from fastapi.security.base import SecurityBase as FastAPISecurityBase
+
+    import miniasgi
+
+    theirs = build_for_comparison(fastapi, pydantic.BaseModel, FastAPISecurityBase,
+                                  HTTPBase(scheme="bearer")).openapi()
+    ours = build_for_comparison(miniasgi, miniasgi.Model, miniasgi.SecurityBase, None).openapi()
+    ours["info"]["version"] = theirs["info"]["version"]
+    validate(ours)
+    assert ours == theirs
