@@ -380,6 +380,37 @@ def test_a_server_without_host_listens_on_every_interface(run_async):
     assert received == b"any interface"
 
 
+def ipv6_loopback_works() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ipv6_loopback_works(), reason="this machine has no IPv6 loopback")
+def test_a_server_listens_on_each_host_of_a_list(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: RecordingProtocol(echo=True), ["127.0.0.1", "::1"], 0
+        )
+        replies = []
+        for sock in server.sockets:
+            host, port = sock.getsockname()[:2]
+            transport, client = await loop.create_connection(RecordingProtocol, host, port)
+            transport.write(host.encode())
+            await client.data_arrived.wait()
+            replies.append(bytes(client.received))
+            transport.close()
+        server.close()
+        await server.wait_closed()
+        return sorted(replies)
+
+    assert run_async(main()) == [b"127.0.0.1", b"::1"]
+
+
 def test_create_connection_tries_each_resolved_address_in_turn(loop_name, run_async):
     if loop_name == "uvloop":
         pytest.skip("uvloop's getaddrinfo is a C method: this test cannot stand in for DNS")
