@@ -347,9 +347,15 @@ class RequestParser:
 
     def _head_incomplete(self, buffer, start: int):
         size = len(buffer) - start
+        if size == 0:  # between requests: the usual case, nothing to check
+            if self._eof:
+                self._enter(CLOSED, self._closed)
+                return CONNECTION_CLOSED
+            return NEED_DATA
         limits = self.limits
+        resume = max(start, self._search_from - 1)  # only bytes not yet looked at
         if not self._request_line_complete:
-            found = buffer.find(b"\r\n", max(start, self._search_from - 1), start + limits.max_request_line + 2)
+            found = buffer.find(b"\r\n", resume, start + limits.max_request_line + 2)
             if found != -1:
                 self._request_line_complete = True
             elif size >= limits.max_request_line + 2:
@@ -359,11 +365,8 @@ class RequestParser:
                 431, f"request head is over {limits.max_header_bytes} bytes without ending "
                 "(an empty line ends it): send fewer or smaller headers"
             )
-        _refuse_bare_line_ending(buffer, max(start, self._search_from - 1), "request head")
+        _refuse_bare_line_ending(buffer, resume, "request head")
         if self._eof:
-            if size == 0:
-                self._enter(CLOSED, self._closed)
-                return CONNECTION_CLOSED
             raise RemoteProtocolError(
                 400, f"connection closed after {size} bytes of an incomplete request head"
             )
