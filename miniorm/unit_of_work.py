@@ -37,7 +37,7 @@ from .dialects import Dialect
 from .errors import SessionError
 from .expressions import Parameter
 from .model import MODIFICATION_COUNT
-from .query import Select
+from .query import Insert, Select
 
 _new_object = object.__new__
 
@@ -48,11 +48,11 @@ MAX_PARAMETERS = 32766
 class FlushStep:
     """One statement (run once per parameter row) and what to do with its result."""
 
-    __slots__ = ("sql", "params_list", "returning", "record")
+    __slots__ = ("sql", "params_list", "record")
 
-    def __init__(self, sql: str, params_list: list[list[Any]], returning: bool,
+    def __init__(self, sql: str, params_list: list[list[Any]],
                  record: Callable[[list[tuple]], None]) -> None:
-        self.sql, self.params_list, self.returning, self.record = sql, params_list, returning, record
+        self.sql, self.params_list, self.record = sql, params_list, record
 
 
 class ModelPlan:
@@ -78,10 +78,8 @@ class ModelPlan:
     def insert_sql_for(self, names: tuple[str, ...], dialect: Dialect) -> str:
         sql = self.insert_sql.get(names)
         if sql is None:
-            from .query import insert
-
-            query = insert(self.model).values({name: None for name in names})
-            query = query.returning(self.key)
+            query = Insert(self.model).returning(self.key)
+            query.rows = ({name: None for name in names},)  # placeholders only: no defaults
             sql = compile(query, dialect)[0]
             self.insert_sql[names] = sql
         return sql
@@ -298,9 +296,8 @@ class SessionState:
 
         if dialect.multi_row_insert and len(batch) > 1:
             flat = [value for params in params_list for value in params]
-            return FlushStep(plan.multi_row_insert_sql(names, len(batch), dialect), [flat], True,
-                             record)
-        return FlushStep(plan.insert_sql_for(names, dialect), params_list, True, record)
+            return FlushStep(plan.multi_row_insert_sql(names, len(batch), dialect), [flat], record)
+        return FlushStep(plan.insert_sql_for(names, dialect), params_list, record)
 
     def _update_steps(self) -> list[FlushStep]:
         steps = []
@@ -323,7 +320,7 @@ class SessionState:
             query = update(type(instance)).values(values).where(
                 key == instance.__dict__[key.name])
             sql, params = compile(query, self.dialect)
-            steps.append(FlushStep(sql, [params], False, _clear_modified(instance)))
+            steps.append(FlushStep(sql, [params], _clear_modified(instance)))
         return steps
 
     def _delete_steps(self) -> list[FlushStep]:
@@ -339,7 +336,7 @@ class SessionState:
             def record(rows: list[tuple], model=model, key_value=key_value) -> None:
                 self.identity.pop(model, key_value)
 
-            steps.append(FlushStep(sql, [params], False, record))
+            steps.append(FlushStep(sql, [params], record))
         self.deleted = {}
         return steps
 
