@@ -32,9 +32,8 @@ OAuth2PasswordRequestForm is the login form of the password grant
 (RFC 6749 §4.3.2): username, password, and space-separated scopes.
 """
 
-# No "from __future__ import annotations" here: miniasgi reads the hints of a callable
-# instance's __call__ from the real annotation objects (its _signature() does not yet
-# resolve string annotations of __call__ methods).
+from __future__ import annotations
+
 import base64
 import binascii
 import re
