@@ -24,9 +24,19 @@ scheme, an empty token, a space inside the token) is malformed and answered
 token; this module does not.
 
 These schemes only *find* credentials. Checking them (verify the token,
-look up the user) is the app's dependency on top, e.g. ``current_user`` built
-on ``OAuth2PasswordBearer``, and ``scope_error`` turns missing OAuth2 scopes
-into the 403 of RFC 6750 §3.1.
+look up the user) is the app's dependency on top. ``bearer_claims(verify)``
+builds the usual one: it verifies the bearer token (401 with
+``error="invalid_token"`` and the reason when it fails, RFC 6750 §3.1) and
+checks the scopes a route asks for with ``Security(..., scopes=[...])``
+against the token's ``scope`` claim (403 ``insufficient_scope``, via
+``scope_error``):
+
+    tokens = TokenIssuer(secret, issuer="https://api.example", audience="api")
+    current_user = bearer_claims(tokens.verify_access_token,
+                                 OAuth2PasswordBearer(tokenUrl="/token"))
+
+    @app.get("/items")
+    def read_items(claims: dict = Security(current_user, scopes=["items:read"])): ...
 
 OAuth2PasswordRequestForm is the login form of the password grant
 (RFC 6749 §4.3.2): username, password, and space-separated scopes.
