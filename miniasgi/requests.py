@@ -133,30 +133,43 @@ class Request:
             yield self._body
             yield b""
             return
+        self._start_consuming()
+        more_body = True
+        while more_body:
+            chunk, more_body = await self._next_chunk()
+            if chunk:
+                yield chunk
+        yield b""
+
+    async def body(self) -> bytes:
+        """The whole body (every piece received, joined); kept for later readers."""
+        if self._body is None:
+            self._start_consuming()
+            chunks = []
+            more_body = True
+            while more_body:  # a plain loop, not stream(): this is every POST's hot path
+                chunk, more_body = await self._next_chunk()
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
+
+    def _start_consuming(self) -> None:
         if self._stream_consumed:
             raise RuntimeError(
                 "the request body was already streamed: call await request.body() before "
                 "stream() if you need the body twice"
             )
         self._stream_consumed = True
+
+    async def _next_chunk(self) -> tuple[bytes, bool]:
+        """(the next piece of the body, whether more follow); raises ClientDisconnect."""
         while True:
             message = await self._receive()
             if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                if chunk:
-                    yield chunk
-                if not message.get("more_body", False):
-                    break
-            elif message["type"] == "http.disconnect":
+                return message.get("body", b""), message.get("more_body", False)
+            if message["type"] == "http.disconnect":
                 self._is_disconnected = True
                 raise ClientDisconnect()
-        yield b""
-
-    async def body(self) -> bytes:
-        if self._body is None:
-            chunks = [chunk async for chunk in self.stream()]
-            self._body = b"".join(chunks)
-        return self._body
 
     async def json(self) -> Any:
         """The body parsed as JSON (RFC 8259). Raises json.JSONDecodeError when it is not."""

@@ -395,3 +395,41 @@ def test_starlettes_own_middleware_wraps_a_miniasgi_app():
     client = TestClient(app, base_url="http://good.example")
     assert client.get("/").json() == {"ok": True}
     assert TestClient(app, base_url="http://evil.example").get("/").status_code == 400
+
+
+def test_a_client_that_leaves_mid_body_raises_client_disconnect():
+    import asyncio
+
+    from miniasgi.requests import ClientDisconnect
+
+    messages = [{"type": "http.request", "body": b"part", "more_body": True},
+                {"type": "http.disconnect"}]
+
+    async def receive():
+        return messages.pop(0)
+
+    async def read():
+        request = Request({"type": "http"}, receive)
+        with pytest.raises(ClientDisconnect):
+            await request.body()
+        return await request.is_disconnected()
+
+    assert asyncio.run(read()) is True
+
+
+def test_the_body_cannot_be_streamed_twice_but_body_can_be_read_again():
+    import asyncio
+
+    messages = [{"type": "http.request", "body": b"once", "more_body": False}]
+
+    async def receive():
+        return messages.pop(0)
+
+    async def read():
+        request = Request({"type": "http"}, receive)
+        first = [chunk async for chunk in request.stream()]
+        with pytest.raises(RuntimeError, match="already streamed"):
+            await request.body()
+        return first
+
+    assert asyncio.run(read()) == [b"once", b""]
