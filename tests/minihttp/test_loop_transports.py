@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import socket
 import struct
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +22,8 @@ import minihttp.loop
 from minihttp import transports
 from minihttp.loop import EventLoop
 from minihttp.transports import Server
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class RecordingProtocol(asyncio.Protocol):
@@ -731,6 +736,62 @@ def test_emfile_on_accept_is_reported_and_accepting_resumes_after_a_pause(monkey
     assert len(contexts) == 1
     assert contexts[0]["exception"].errno == errno.EMFILE
     assert "ulimit" in contexts[0]["message"]
+
+
+OUT_OF_FDS_SERVER = """
+import asyncio, os, resource
+from minihttp.loop import EventLoop
+from minihttp.transports import Server
+
+Server.accept_retry_delay = 0.05
+
+class Echo(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+    def data_received(self, data):
+        self.transport.write(data)
+
+async def main():
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(
+        lambda loop, context: print("errno", context["exception"].errno, flush=True))
+    server = await loop.create_server(Echo, "127.0.0.1", 0)
+    open_now = len(os.listdir("/proc/self/fd"))
+    hard_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (open_now + 2, hard_limit))  # room for 2
+    print("port", server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.sleep(60)
+
+with asyncio.Runner(loop_factory=EventLoop) as runner:
+    runner.run(main())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count fds")
+def test_a_server_out_of_file_descriptors_pauses_then_serves_the_waiting_clients():
+    child = subprocess.Popen(
+        [sys.executable, "-c", OUT_OF_FDS_SERVER], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    clients = []
+    try:
+        port = int(child.stdout.readline().split()[1])
+        clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(5)]
+        # The server accepts two, then accept() fails with EMFILE: reported, not fatal.
+        assert child.stdout.readline().split() == ["errno", str(errno.EMFILE)]
+        for client in clients[:2]:
+            client.sendall(b"first")
+            assert client.recv(10) == b"first"
+            client.close()  # frees a descriptor in the server
+        for client in clients[2:4]:  # these waited in the backlog
+            client.sendall(b"waited")
+            assert client.recv(10) == b"waited"
+        assert child.poll() is None  # still running
+    finally:
+        for client in clients:
+            client.close()
+        child.kill()
+        child.wait()
 
 
 # ---- closing the loop with open transports ------------------------------------------
