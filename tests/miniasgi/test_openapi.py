@@ -916,10 +916,26 @@ def common(skip: int = 0, limit: int = 10):
 @app.get("/users/")
 def users(commons: Annotated[dict, Depends(common)]):
     pass
+
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(oauth2)])
+
+
+@router.get("/stats/{day}", operation_id="get_stats", responses={403: {"description": "No"}})
+def stats(day: str, full: bool = False):
+    pass
+
+
+@router.get("/hidden", include_in_schema=False)
+def hidden():
+    pass
+
+
+app.include_router(router)
 '''
 
 FASTAPI_IMPORTS = """
-from fastapi import FastAPI as App
+from fastapi import APIRouter, FastAPI as App
 from fastapi import Body, Cookie, Depends, File, Form, Header, Path, Query, Security, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.security import OAuth2PasswordBearer
@@ -927,7 +943,8 @@ from pydantic import BaseModel as Model, Field
 """
 
 MINIASGI_IMPORTS = """
-from miniasgi import App, Body, Cookie, Depends, File, Form, Header, Path, Query, Security
+from miniasgi import APIRouter, App, Body, Cookie, Depends, File, Form, Header, Path, Query
+from miniasgi import Security
 from miniasgi import UploadFile, HTMLResponse, Model, Field, Request, SecurityBase
 
 
@@ -977,3 +994,21 @@ def test_the_app_serves_the_document_and_the_docs_page_and_its_assets():
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
     assert missing.status_code == 404
+
+
+def test_a_route_with_two_methods_gets_one_operation_id_per_method():
+    # A deliberate difference: FastAPI derives one id from whichever method its set
+    # yields first and gives it to both operations (then warns that ids repeat).
+    from miniasgi import App
+
+    app = App()
+
+    @app.api_route("/both", methods=["GET", "POST"])
+    def both_methods():
+        pass
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        operations = app.openapi()["paths"]["/both"]
+    assert operations["get"]["operationId"] == "both_methods_both_get"
+    assert operations["post"]["operationId"] == "both_methods_both_post"
