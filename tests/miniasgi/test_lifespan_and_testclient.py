@@ -143,3 +143,14 @@ def test_a_client_can_enter_the_lifespan_again_after_leaving_it():
         assert client.get("/pool").json() == {"pool": "the pool"}
     assert events.count("startup") == 2 and events.count("shutdown") == 2
     assert client.get("/leak").status_code == 200  # and outside again, with no lifespan
+
+
+def test_app_state_is_reachable_from_every_request_through_request_app():
+    app = App()
+    app.state.settings = {"debug": True}
+
+    @app.get("/settings")
+    async def settings(request: Request):
+        return request.app.state.settings
+
+    assert TestClient(app).get("/settings").json() == {"debug": True}
