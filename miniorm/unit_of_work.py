@@ -29,6 +29,7 @@ sessions, as the compiler is the core of the queries.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,7 @@ class ModelPlan:
         self.key = table.primary_key
         self.names = table.column_names
         self.key_position = self.names.index(self.key.name)
+        self.key_of = operator.itemgetter(self.key_position)
         self.converters = dialect.loader_converters(list(table.columns.values()))
         marker = Parameter(None, self.key)
         self.get_sql, _ = compile(
@@ -109,8 +111,7 @@ class ModelPlan:
             # Nothing of this model is tracked yet: build every instance at once, then
             # register them; a duplicate key in the rows sends us down the careful path.
             instances = self.build(rows, _new_object, self.model)
-            position = self.key_position
-            known.update(zip([row[position] for row in rows], instances, strict=True))
+            known.update(zip(map(self.key_of, rows), instances, strict=True))
             if len(known) == len(instances):
                 return instances
             known.clear()
