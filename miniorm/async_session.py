@@ -209,7 +209,7 @@ class AsyncSession(SessionBase):
 
     async def get(self, model: Any, key: Any) -> Any:
         found = self.state.identity.get(model, key)
-        if found is not None:
+        if found is not None and not self.closed:
             return found
         self._enter()
         try:

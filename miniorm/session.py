@@ -266,7 +266,7 @@ class Session(SessionBase):
     def get(self, model: Any, key: Any) -> Any:
         """The instance with primary key `key`, or None. Served from the identity map if known."""
         found = self.state.identity.get(model, key)
-        if found is not None:
+        if found is not None and not self.closed:
             return found
         self._enter()
         try:

@@ -581,3 +581,11 @@ def test_batches_also_insert_one_statement_per_row_when_the_dialect_asks(db):
                 "a@x.org", "b@x.org", "c@x.org"]
     finally:
         db.dialect.multi_row_insert = type(db.dialect).multi_row_insert
+
+
+def test_get_on_a_closed_session_is_refused_even_for_a_known_row(db):
+    session = db.session()
+    (user,) = add_users(session, "a@x.org")
+    session.close()
+    with pytest.raises(SessionClosedError):
+        session.get(User, user.id)
