@@ -167,3 +167,20 @@ def test_adding_while_another_task_runs_a_statement_is_refused(async_url, run_as
             await database.dispose()
 
     run_async(scenario())
+
+
+def test_echo_logs_async_statements_too(async_url, run_async, caplog):
+    import logging
+
+    async def scenario():
+        database = await open_async_database(async_url, echo=True)
+        try:
+            async with database.session() as session:
+                await session.exec(select(User).where(User.email == "echoed@x.org"))
+        finally:
+            await database.dispose()
+
+    with caplog.at_level(logging.INFO, logger="miniorm"):
+        run_async(scenario())
+    assert any("'echoed@x.org'" in record.getMessage() and " ms)" in record.getMessage()
+               for record in caplog.records if record.name == "miniorm")

@@ -589,3 +589,11 @@ def test_get_on_a_closed_session_is_refused_even_for_a_known_row(db):
     session.close()
     with pytest.raises(SessionClosedError):
         session.get(User, user.id)
+
+
+def test_an_exception_in_a_session_block_gives_the_connection_back_to_the_pool(db):
+    with pytest.raises(KeyError):
+        with db.session() as session:
+            session.exec(select(User))  # borrows a connection and opens a transaction
+            raise KeyError("the request failed")
+    assert len(db.pool.state.idle) == db.pool.state.open_count == 1
