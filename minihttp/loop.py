@@ -45,7 +45,7 @@ Five ideas make an event loop; each has a place below.
    Future yields itself up to the Task, and the Task calls
    `future.add_done_callback(task_wakeup)` and returns. Nothing of that
    coroutine runs now. Later some callback — a timer from `call_later`
-   (that is `asyncio.sleep`) or a readable socket in `_sock_recv_when_ready`
+   (that is `asyncio.sleep`) or a readable socket in `_retry_when_readable`
    — calls `future.set_result(...)`; the Future schedules its done callbacks
    with `call_soon`, and on the next pass the Task sends the result back
    into the coroutine, which continues after its `await`.
@@ -830,11 +830,11 @@ class EventLoop(asyncio.AbstractEventLoop):
         """A Future for `operation(*args)`, tried each time `sock` becomes readable."""
         future = self.create_future()
         fd = sock.fileno()
-        self._add_internal_reader(fd, self._sock_recv_when_ready, future, operation, args)
+        self._add_internal_reader(fd, self._retry_when_readable, future, operation, args)
         future.add_done_callback(lambda _: self._unwatch(fd, _READ))
         return future
 
-    def _sock_recv_when_ready(self, future, operation, args) -> None:
+    def _retry_when_readable(self, future, operation, args) -> None:
         if future.done():
             return
         try:
