@@ -199,3 +199,25 @@ def test_any_query_string_gets_fastapis_answer(pairs):
         ours = mini_client.get(url, params=pairs)
         theirs = fastapi_client.get(url, params=pairs)
         assert (ours.status_code, ours.json()) == (theirs.status_code, theirs.json())
+
+
+JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(-5, 5),
+                        st.sampled_from(["", "x", "2.5", "hammer", "true"]))
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from(["name", "price", "tags", "image", "url", "width",
+                                         "item", "importance", "extra"]), children,
+                        max_size=4)),
+    max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON_VALUES)
+def test_any_json_body_gets_fastapis_answer_for_plain_embedded_and_mixed_bodies(value):
+    for method, url in (("POST", "/items"), ("POST", "/embedded"), ("PUT", "/items/1"),
+                        ("POST", "/raw-list"), ("POST", "/optional-body")):
+        ours = mini_client.request(method, url, json=value)
+        theirs = fastapi_client.request(method, url, json=value)
+        assert (ours.status_code, ours.json()) == (theirs.status_code, theirs.json()), url
