@@ -29,9 +29,14 @@ full match:
 | trailing slash toggled would match|                                                  |
 | nothing                           | 404                                              |
 
-A GET route answers HEAD too (RFC 9110 §9.3.2: a server that supports GET
-should support HEAD); the response sends GET's head without the body. FastAPI
-answers 405 to HEAD instead; this is a deliberate difference.
+Deliberate differences from FastAPI, both for RFC 9110's sake:
+
+- a GET route answers HEAD too (§9.3.2: a server that supports GET should
+  support HEAD), sending GET's head without the body; FastAPI answers 405;
+- Allow lists the methods of EVERY route on the path (§10.2.1: "the methods
+  supported by the target resource"); Starlette names only the first route's.
+
+Paths are matched below the app's root_path (see `route_path`).
 """
 
 from __future__ import annotations
