@@ -20,11 +20,12 @@ calls the unit of work, which calls the persistence code, which calls
 `await` must itself be `async def` ("function colouring"), so making the driver
 async would have meant rewriting and duplicating all of those layers.
 
-SQLAlchemy's answer (sqlalchemy.util._concurrency_py3k) is a *greenlet*, a
-coroutine from a C extension that can switch stacks from any plain function.
-`AsyncSession.flush()` starts the ordinary, synchronous `flush()` inside a
-greenlet. When the sync code finally reaches the driver, the adapted
-"cursor.execute()" calls `await_only(coroutine)`, which *switches* out of the
+SQLAlchemy's answer (sqlalchemy.util.concurrency in 2.1; `_concurrency_py3k` in 1.4
+and 2.0) is a *greenlet*, a coroutine from a C extension that can switch
+stacks from any plain function. `AsyncSession.flush()` starts the ordinary,
+synchronous `flush()` inside a greenlet (`greenlet_spawn`). When the sync code
+finally reaches the driver, the adapted "cursor.execute()" calls
+`await_(coroutine)` (`await_only` before 2.1), which *switches* out of the
 greenlet back to the async caller carrying the coroutine; the caller awaits it
 on the event loop and switches back into the greenlet with the result. The
 sync code never knew it was paused. It works, but it hides the awaits (a plain
