@@ -27,7 +27,7 @@ WAIT = 15.0
 pytestmark = pytest.mark.slow
 
 APP_SOURCE = '''
-import asyncio, os, time
+import asyncio, os, sys, time
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
@@ -43,6 +43,7 @@ async def app(scope, receive, send):
                 return
     path = scope["path"]
     if path == "/slow":
+        print("slow request started", file=sys.stderr, flush=True)
         await asyncio.sleep(1.0)
     if path == "/block":
         time.sleep(0.3)  # blocks this worker, so a concurrent request goes to another
@@ -123,15 +124,15 @@ def test_the_cli_starts_serves_and_stops_on_sigterm(tmp_path, loop_name):
     assert any('"GET /hello HTTP/1.1" 200' in line for line in server.lines)  # the access log
 
 
-def test_sigterm_during_a_slow_request_lets_it_complete(tmp_path):
+@pytest.mark.parametrize("loop_name", ["mini", "asyncio", "uvloop"])
+def test_sigterm_during_a_slow_request_lets_it_complete(tmp_path, loop_name):
     write_app(tmp_path)
-    with ServerProcess(tmp_path, "cliapp:app", "--port", "0") as server:
+    with ServerProcess(tmp_path, "cliapp:app", "--port", "0", "--loop", loop_name) as server:
         url = server.url
         result: list[httpx.Response] = []
         client = threading.Thread(target=lambda: result.append(httpx.get(url + "/slow", timeout=WAIT)))
         client.start()
-        server.wait_for_line(r"listening")  # the request is on its way; give it a moment
-        time.sleep(0.3)
+        server.wait_for_line(r"slow request started")
         server.process.send_signal(signal.SIGTERM)
         client.join(WAIT)
         status = server.stop()
