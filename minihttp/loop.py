@@ -583,15 +583,18 @@ class EventLoop(asyncio.AbstractEventLoop):
     def create_future(self) -> asyncio.Future:
         return asyncio.Future(loop=self)
 
-    def create_task(self, coro, *, name=None, context=None) -> asyncio.Task:
-        """Wrap a coroutine in a Task (asyncio's C Task unless a factory is set)."""
+    def create_task(self, coro, *, name=None, context=None, **task_options) -> asyncio.Task:
+        """Wrap a coroutine in a Task (asyncio's C Task unless a factory is set).
+
+        `task_options` passes newer Task arguments (such as Python 3.12's
+        eager_start) through unchanged.
+        """
         self._check_closed()
         if self._task_factory is None:
-            return asyncio.Task(coro, loop=self, name=name, context=context)
-        if context is None:
-            task = self._task_factory(self, coro)
-        else:
-            task = self._task_factory(self, coro, context=context)
+            return asyncio.Task(coro, loop=self, name=name, context=context, **task_options)
+        if context is not None:
+            task_options["context"] = context
+        task = self._task_factory(self, coro, **task_options)
         if name is not None:
             task.set_name(name)
         return task
