@@ -215,10 +215,6 @@ class APIRoute:
             self.serialize = encoders.jsonable_encoder
         else:
             self.serialize = encoders.compile_response_serializer(self.response_model)
-        self.default_status = self.status_code or getattr(self.response_class, "status_code",
-                                                          None) or 200
-        if not isinstance(self.default_status, int):
-            self.default_status = 200
         self.fast_json = self.response_class is JSONResponse
 
     def matches(self, path: str, method: str) -> tuple[str, dict] | None:
@@ -295,15 +291,17 @@ class APIRoute:
         return self._make_response(result, context)
 
     def _make_response(self, result: Any, context: RequestContext) -> Response:
-        status_code = self.default_status
         extra = context.response
+        status_code = self.status_code
         if extra is not None and extra.status_code:
             status_code = extra.status_code
         content = self.serialize(result)
-        if not allows_body(status_code):
+        if status_code is not None and not allows_body(status_code):
             response = Response(None, status_code=status_code)
         elif self.fast_json:
-            response = _json_response(content, status_code)
+            response = _json_response(content, status_code or 200)
+        elif status_code is None:  # the class's own default (RedirectResponse: 307)
+            response = self.response_class(content)
         else:
             response = self.response_class(content, status_code=status_code)
         if extra is not None:

@@ -433,3 +433,20 @@ def test_the_body_cannot_be_streamed_twice_but_body_can_be_read_again():
         return first
 
     assert asyncio.run(read()) == [b"once", b""]
+
+
+def test_a_response_class_keeps_its_own_default_status_when_the_route_sets_none():
+    app = App()
+
+    @app.get("/go", response_class=RedirectResponse)
+    def go():
+        return "/text"
+
+    @app.get("/moved", response_class=RedirectResponse, status_code=301)
+    def moved():
+        return "/text"
+
+    client = TestClient(app)
+    assert client.get("/go", follow_redirects=False).status_code == 307
+    response = client.get("/moved", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (301, "/text")
