@@ -26,6 +26,7 @@ import pytest
 
 from minihttp.config import Config, ConfigError
 from minihttp.main import EXIT_OK, EXIT_STARTUP_FAILED, Server, bind_socket
+from minihttp.server import NO_BYTES
 
 WAIT = 10.0  # the longest any test waits for a behaviour; never a measured duration
 
@@ -87,6 +88,15 @@ class ServerThread:
     def connect(self) -> socket.socket:
         connection = socket.create_connection(("127.0.0.1", self.port), timeout=WAIT)
         return connection
+
+
+def wait_until(condition: Any) -> None:
+    """Poll a condition another thread makes true; fail after WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition never became true")
+        time.sleep(0.005)
 
 
 def read_until_closed(connection: socket.socket) -> bytes:
@@ -247,6 +257,7 @@ def test_a_request_body_reaches_the_app(loop_factory):
 
 def test_a_chunked_request_body_streams_in_several_messages(loop_factory):
     messages: list[tuple[int, bool]] = []
+    received_one = threading.Semaphore(0)
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
@@ -255,6 +266,7 @@ def test_a_chunked_request_body_streams_in_several_messages(loop_factory):
         while True:
             message = await receive()
             messages.append((len(message["body"]), message["more_body"]))
+            received_one.release()
             total += message["body"]
             if not message["more_body"]:
                 break
@@ -262,8 +274,9 @@ def test_a_chunked_request_body_streams_in_several_messages(loop_factory):
 
     def upload():
         for index in range(5):
+            if index:
+                received_one.acquire(timeout=WAIT)  # the app has read what we sent so far
             yield b"%d" % index * 1000
-            time.sleep(0.02)  # lets the server see the chunks apart; not asserted
 
     with ServerThread(app, loop_factory) as server:
         response = httpx.post(server.url, content=upload())
@@ -672,10 +685,12 @@ def test_a_client_that_disconnects_mid_response_does_not_disturb_others(loop_fac
 
 def test_requests_beyond_the_concurrency_limit_get_503(loop_factory):
     release = threading.Event()
+    started = threading.Event()
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
+        started.set()
         while not release.is_set():
             await asyncio.sleep(0.01)
         await respond(send, 200, b"done")
@@ -683,7 +698,7 @@ def test_requests_beyond_the_concurrency_limit_get_503(loop_factory):
     with ServerThread(app, loop_factory, limit_concurrency=1) as server:
         first = server.connect()
         first.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-        time.sleep(0.1)
+        assert started.wait(WAIT)
         second = server.connect()
         second.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         refused = read_until_closed(second)
@@ -730,9 +745,10 @@ def test_shutdown_answers_a_request_whose_head_was_arriving(loop_factory):
     with ServerThread(echo_body_app, loop_factory) as server:
         connection = server.connect()
         connection.sendall(b"GET /late HTTP/1.1\r\nHost: a\r\n")
-        time.sleep(0.1)
+        wait_until(lambda: any(
+            c.head_progress != NO_BYTES for c in list(server.server.state.connections)))
         server.request_stop()
-        time.sleep(0.1)
+        wait_until(lambda: server.server.state.shutting_down)
         connection.sendall(b"\r\n")
         response = read_until_closed(connection)
     assert response.startswith(b"HTTP/1.1 200 OK")
