@@ -397,6 +397,16 @@ def test_cancelling_a_task_raises_cancelled_error_inside_it(run_async):
 # ---- tasks and futures --------------------------------------------------------------
 
 
+def test_tasks_and_futures_are_asyncios_c_accelerated_ones(run_async):
+    _asyncio = pytest.importorskip("_asyncio")
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        return type(asyncio.current_task()), type(loop.create_future())
+
+    assert run_async(main()) == (_asyncio.Task, _asyncio.Future)
+
+
 def test_create_task_uses_the_task_factory_when_one_is_set(run_async):
     async def main():
         loop = asyncio.get_running_loop()
