@@ -202,8 +202,17 @@ def build_openapi(
     security_schemes: dict[str, dict] | None = None,
     openapi_version: str = "3.1.0",
     servers: list[dict] | None = None,
+    summary: str | None = None,
+    terms_of_service: str | None = None,
+    contact: dict | None = None,
+    license_info: dict | None = None,
+    tags: list[dict] | None = None,
 ) -> dict:
     """Return the OpenAPI document (a JSON-ready dict) describing `operations`.
+
+    The optional Info fields (§4.8.2) and `tags` (§4.8.22: [{"name", "description"}],
+    their order is the order docs pages show the groups in) are FastAPI's App
+    options of the same names (`tags` is its `openapi_tags`).
 
     Operations with include_in_schema False are left out. Raises ValueError naming
     the route when an operation cannot be described: an unknown parameter location,
@@ -236,10 +245,15 @@ def build_openapi(
     if any_operation_validates:
         definitions.update(copy.deepcopy(VALIDATION_ERROR_SCHEMAS))
 
-    info: dict[str, Any] = {"title": title}
-    if description:
-        info["description"] = description
-    info["version"] = version
+    info: dict[str, Any] = {
+        "title": title,
+        "summary": summary,
+        "description": description or None,
+        "termsOfService": terms_of_service,
+        "contact": contact,
+        "license": license_info,
+        "version": version,
+    }
     document: dict[str, Any] = {"openapi": openapi_version, "info": info}
     if servers:
         document["servers"] = servers
@@ -251,6 +265,8 @@ def build_openapi(
         components["securitySchemes"] = security_schemes
     if components:
         document["components"] = components
+    if tags:
+        document["tags"] = tags
     return _without_nulls(document)
 
 

@@ -161,8 +161,14 @@
     document.getElementById("authorize-button").hidden =
       Object.keys((spec.components || {}).securitySchemes || {}).length === 0;
 
-    // Group operations by their first tag, in order of first appearance.
+    // Group operations by their first tag: the tags the document lists (§4.8.22) come
+    // first, in its order and with their descriptions, then the others as they appear.
+    const tagDescriptions = new Map();
     const groups = new Map();
+    for (const tag of spec.tags || []) {
+      tagDescriptions.set(tag.name, tag.description || "");
+      groups.set(tag.name, []);
+    }
     for (const [path, pathItem] of Object.entries(spec.paths || {})) {
       for (const method of HTTP_METHODS) {
         const operation = pathItem[method];
@@ -175,7 +181,9 @@
     const container = document.getElementById("operations");
     container.replaceChildren();
     for (const [tag, operations] of groups) {
+      if (!operations.length) continue;
       const section = element("section", { class: "tag", "data-tag": tag }, element("h2", { text: tag }));
+      if (tagDescriptions.get(tag)) section.append(element("p", { class: "description", text: tagDescriptions.get(tag) }));
       for (const entry of operations) section.append(renderOperation(...entry));
       container.append(section);
     }
@@ -288,7 +296,8 @@
   }
 
   function buildRequest(path, method, operation, inputs, body) {
-    const url = new URL(openapiUrl.origin);
+    const base = apiBase();
+    const url = new URL(base.origin);
     const headers = new Headers();
     let urlPath = path;
     for (const { input, parameter } of Object.values(inputs)) {
@@ -306,11 +315,22 @@
       // origin instead, and fetch() sends it.
       else if (parameter.in === "cookie") document.cookie = `${parameter.name}=${encodeURIComponent(value)}; path=/`;
     }
-    url.pathname = urlPath;
+    url.pathname = base.pathname.replace(/\/$/, "") + urlPath;
     applyCredentials(operation, url, headers);
     const init = { method: method.toUpperCase(), headers, credentials: "same-origin" };
     if (body) init.body = encodeBody(body, headers);
     return { url: url.toString(), init };
+  }
+
+  // Where the API lives: the first Server Object's URL (§4.8.5; relative URLs are
+  // relative to the document, and {variables} take their defaults), else the
+  // document's own origin.
+  function apiBase() {
+    const server = (state.spec.servers || [])[0];
+    if (!server) return new URL("/", openapiUrl);
+    const variables = server.variables || {};
+    const url = server.url.replace(/\{([^}]+)\}/g, (_, name) => (variables[name] || {}).default || "");
+    return new URL(url, openapiUrl);
   }
 
   function encodeBody(body, headers) {

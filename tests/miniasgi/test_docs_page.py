@@ -726,3 +726,74 @@ def test_a_document_that_cannot_be_loaded_is_reported_on_the_page(browser, serve
     assert browser.evaluate(status) == (
         f"Could not load the OpenAPI document from {server_url}/missing.json: 404 Not Found"
     )
+
+
+# -- a document with tag metadata and a server URL, served by a hand-made ASGI app ----------
+
+
+def _document_with_servers_and_tags() -> dict:
+    from miniasgi.openapi import OperationInfo, ParameterInfo, build_openapi
+
+    return build_openapi(
+        title="Prefixed",
+        version="1",
+        servers=[{"url": "/{base}/v1", "variables": {"base": {"default": "api"}}}],
+        tags=[{"name": "second", "description": "Listed first by the document"}],
+        operations=[
+            OperationInfo("/echo/{word}", "GET", "echo", tags=["first"],
+                          parameters=[ParameterInfo("word", "path", str)]),  # fmt: skip
+            OperationInfo("/other", "GET", "other", tags=["second"]),
+        ],
+    )
+
+
+async def _raw_asgi_app(scope, receive, send):
+    """Serves the page, its assets, the document, and /api/v1/... echoing the request."""
+    if scope["type"] != "http":
+        return
+    path = scope["path"]
+    media_type = "application/json"
+    if path == "/docs":
+        body = docs_html(openapi_url="/spec/openapi.json", title="P", assets_url="/docs/assets")
+        body, media_type = body.encode(), "text/html; charset=utf-8"
+    elif path.startswith("/docs/assets/") and docs_asset(path.rsplit("/", 1)[1]):
+        body, media_type = docs_asset(path.rsplit("/", 1)[1])
+    elif path == "/spec/openapi.json":
+        body = json.dumps(_document_with_servers_and_tags()).encode()
+    else:
+        body = json.dumps({"path": path, "query": scope["query_string"].decode()}).encode()
+    headers = [(b"content-type", media_type.encode()), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture(scope="module")
+def raw_server_url():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = _serve_with_uvicorn(_raw_asgi_app, listener)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop()
+    listener.close()
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_tags_listed_by_the_document_come_first_with_their_descriptions(browser, raw_server_url):
+    _open_docs(browser, raw_server_url)
+    sections = browser.evaluate(
+        "[...document.querySelectorAll('section.tag')].map(s => [s.dataset.tag,"
+        " (s.querySelector('p.description') || {}).textContent || ''])"
+    )
+    assert sections == [["second", "Listed first by the document"], ["first", ""]]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_requests_go_to_the_documents_server_url(browser, raw_server_url):
+    _open_docs(browser, raw_server_url)
+    browser.evaluate("fill('echo', 'word', 'a/b c'); run('echo'); true")
+    result = _result_when_done(browser, "echo")
+    assert result["request"] == f"GET {raw_server_url}/api/v1/echo/a%2Fb%20c"
+    assert json.loads(result["body"])["path"] == "/api/v1/echo/a/b c"

@@ -1012,3 +1012,27 @@ def test_a_route_with_two_methods_gets_one_operation_id_per_method():
         operations = app.openapi()["paths"]["/both"]
     assert operations["get"]["operationId"] == "both_methods_both_get"
     assert operations["post"]["operationId"] == "both_methods_both_post"
+
+
+def test_info_fields_and_tag_descriptions_match_fastapis_app_options():
+    from fastapi import FastAPI
+
+    options = {
+        "summary": "Short",
+        "terms_of_service": "https://example.com/terms",
+        "contact": {"name": "Shop team", "url": "https://example.com/contact"},
+        "license_info": {"name": "MIT", "identifier": "MIT"},
+    }
+    tags = [{"name": "items", "description": "Things to sell"}, {"name": "users"}]
+    app = FastAPI(title="Shop", version="1", openapi_tags=tags, **options)
+
+    @app.get("/a", tags=["items"])
+    def a():
+        pass
+
+    ours = build([operation("a", "/a", "GET", tags=["items"])], title="Shop", version="1",
+                 tags=tags, **options)  # fmt: skip
+    assert ours == fastapi_document(app)
+    assert list(ours["info"]) == [
+        "title", "summary", "termsOfService", "contact", "license", "version"
+    ]  # fmt: skip
