@@ -298,6 +298,7 @@ class RequestParser:
         self._state = state
         self._step = step
         self._search_from = self._start
+        self._request_line_complete = False
 
     def _repeat_error(self):
         raise self._error
@@ -400,7 +401,6 @@ class RequestParser:
     def _end_message(self, trailers: list[tuple[bytes, bytes]]) -> EndOfMessage:
         if self._keep_alive:
             self._enter(IDLE, self._read_head)
-            self._request_line_complete = False
         else:
             self._enter(MUST_CLOSE, self._after_closing_request)
             self._buffer = b""

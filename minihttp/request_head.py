@@ -103,26 +103,24 @@ def interpret_head(
     fields = dict(headers)
     if len(fields) != len(headers):  # a name repeats (rare): join its lines
         fields = combine_field_lines(headers)
-    get = fields.get
-    host = get(b"host")
+    host = fields.get(b"host")
     if host is None or not HOST_PATTERN.fullmatch(host):
         check_host(version, host)  # raises, unless an HTTP/1.0 request has no Host
-    length = get(b"content-length")
-    coding = get(b"transfer-encoding")
-    if coding is None and length is None:
-        content_length, chunked = None, False  # RFC 9112 §6.3 item 7: no body
+    if b"content-length" in fields or b"transfer-encoding" in fields:
+        content_length, chunked = message_length(
+            version, fields.get(b"content-length"), fields.get(b"transfer-encoding"),
+            max_body_size,
+        )
     else:
-        content_length, chunked = message_length(version, length, coding, max_body_size)
-    keep_alive = version == b"1.1"
-    connection = get(b"connection")
-    if connection is not None:
-        options = connection_options(connection)
-        if b"close" in options:
-            keep_alive = False
-        elif b"keep-alive" in options:
-            keep_alive = True
-    expect = get(b"expect")
-    expect_continue = expect is not None and version == b"1.1" and wants_continue(expect)
+        content_length, chunked = None, False  # RFC 9112 §6.3 item 7: no body
+    connection = fields.get(b"connection")
+    if connection is None:
+        keep_alive = version == b"1.1"
+    else:
+        keep_alive = wants_keep_alive(version, connection)
+    expect_continue = (
+        b"expect" in fields and version == b"1.1" and wants_continue(fields[b"expect"])
+    )
     return RequestHead(
         method, target, version, headers, keep_alive, expect_continue, content_length, chunked
     )
@@ -147,12 +145,15 @@ def combine_field_lines(headers: list[tuple[bytes, bytes]]) -> dict[bytes, bytes
     return fields
 
 
-def connection_options(value: bytes) -> list[bytes]:
-    """The lowercased options of the Connection field (RFC 9110 §7.6.1)."""
-    option = value.lower()
-    if option == b"keep-alive" or option == b"close":  # what browsers send
-        return [option]
-    return split_list(value)
+def wants_keep_alive(version: bytes, connection: bytes) -> bool:
+    """Keep-alive by RFC 9112 §9.3: `close` ends it; HTTP/1.0 needs `keep-alive`."""
+    option = connection.lower()
+    if option == b"keep-alive":  # what browsers send: one option, no list to split
+        return True
+    if option == b"close":
+        return False
+    options = split_list(connection)
+    return b"close" not in options and (version == b"1.1" or b"keep-alive" in options)
 
 
 def check_target_form(method: bytes, target: bytes) -> None:
