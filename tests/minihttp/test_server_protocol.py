@@ -330,3 +330,51 @@ def test_a_request_without_a_body_reads_an_empty_final_body(run_async, method):
         return received
 
     assert run_async(scenario()) == [{"type": "http.request", "body": b"", "more_body": False}]
+
+
+# -- any split of the input gives the same answers (property) ------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIPELINE = (
+    b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+    b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+    b"PUT /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    b"GET /d?q=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+)
+
+
+async def echo(scope, receive, send):
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    payload = scope["method"].encode() + b" " + scope["path"].encode() + b" " + body
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"%d" % len(payload))]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def answers(output: bytes) -> list[bytes]:
+    return [part.split(b"\r\n\r\n", 1)[1][:40] for part in output.split(b"HTTP/1.1 ")[1:]]
+
+
+# run_async only picks the loop kind and holds no state, so sharing it across examples is fine.
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(min_value=1, max_value=len(PIPELINE) - 1), max_size=12))
+def test_any_split_of_a_pipelined_stream_gets_the_same_answers_in_order(run_async, cuts):
+    async def scenario():
+        connection, transport, _ = make_connection(echo)
+        points = [0, *sorted(set(cuts)), len(PIPELINE)]
+        for start, end in zip(points, points[1:], strict=False):
+            connection.data_received(PIPELINE[start:end])
+            await settle()
+        await settle()
+        return transport.output
+
+    output = run_async(scenario())
+    assert answers(output) == [b"GET /a ", b"POST /b hello", b"PUT /c abcde", b"GET /d "]
