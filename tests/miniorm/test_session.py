@@ -597,3 +597,13 @@ def test_an_exception_in_a_session_block_gives_the_connection_back_to_the_pool(d
             session.exec(select(User))  # borrows a connection and opens a transaction
             raise KeyError("the request failed")
     assert len(db.pool.state.idle) == db.pool.state.open_count == 1
+
+
+def test_selectinload_of_a_many_to_one_relationship_shares_one_owner_object(owners):
+    with owners.session() as session:
+        todos = session.exec(select(Todo).options(selectinload(Todo.owner))
+                             .order_by(Todo.title)).all()
+        owners_seen = [todo.owner for todo in todos]
+        assert [owner.email for owner in owners_seen] == [
+            "ann@x.org", "ann@x.org", "ann@x.org", "bob@x.org"]
+        assert owners_seen[0] is owners_seen[1] is owners_seen[2]
