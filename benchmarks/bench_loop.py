@@ -1,12 +1,14 @@
 """Event loop micro-benchmarks: minihttp.loop against asyncio's loop and uvloop.
 
-Three cases, each run on the three loops in one process, side by side:
+Four cases, each run on the three loops in one process, side by side:
 
 - "call_soon": schedule 200 000 plain callbacks, run them all (the ready queue).
 - "timers": set 50 000 timers over 10 ms, cancel half, let the rest fire (the heap).
 - "echo ping-pong": one TCP connection over 127.0.0.1; the client sends 64 bytes,
   the server's protocol echoes them from data_received() with transport.write(),
   the client sends again when the echo arrives (the server's hot path).
+- "connect+echo+close": 2 000 connections one after the other, one echo each
+  (accept, transport setup and teardown: HTTP without keep-alive).
 
 Run it:  python -m benchmarks.bench_loop          (or with --quick)
 `run(quick)` returns rows {"case", "impl", "ops_per_sec", "runs", "cpu_ops_per_sec"}
@@ -20,12 +22,14 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from functools import partial
 
 from minihttp.loop import EventLoop
 
 CALLBACKS = 200_000
 TIMERS = 50_000
 ROUND_TRIPS = 20_000
+CONNECTIONS = 2_000
 MESSAGE = b"x" * 64
 
 
@@ -122,10 +126,44 @@ async def echo_case(round_trips: int) -> float:
     return elapsed
 
 
+class OneShotClientProtocol(asyncio.Protocol):
+    """Sends one message, and closes when the echo comes back."""
+
+    def __init__(self, done: asyncio.Future) -> None:
+        self.done = done
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(MESSAGE)
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.close()
+
+    def connection_lost(self, error) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+async def connections_case(count: int) -> float:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(EchoServerProtocol, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    started = time.perf_counter()
+    for _ in range(count):
+        done = loop.create_future()
+        await loop.create_connection(partial(OneShotClientProtocol, done), "127.0.0.1", port)
+        await done
+    elapsed = time.perf_counter() - started
+    server.close()
+    await server.wait_closed()
+    return elapsed
+
+
 CASES = {
     "call_soon": (call_soon_case, CALLBACKS),
     "timers": (timers_case, TIMERS),
     "echo ping-pong": (echo_case, ROUND_TRIPS),
+    "connect+echo+close": (connections_case, CONNECTIONS),
 }
 
 
