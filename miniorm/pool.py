@@ -198,16 +198,9 @@ class AsyncPool:
         return self._condition
 
     async def acquire(self) -> Any:
+        deadline = time.monotonic() + self.timeout
         while True:
-            async with self.condition:
-                taken = self.state.take_idle()
-                reserved = taken is None and self.state.reserve_new()
-                if taken is None and not reserved:
-                    try:
-                        await asyncio.wait_for(self.condition.wait(), self.timeout)
-                    except TimeoutError:
-                        raise PoolTimeoutError(self.state.timeout_message(self.timeout)) from None
-                    continue
+            taken, reserved = await self._wait_for_turn(deadline)
             if reserved:
                 try:
                     return await self._connect()
@@ -219,7 +212,24 @@ class AsyncPool:
                 idle_for < self.check_after_idle or await self._check(connection)
             ):
                 return connection
-            await self._discard(connection)
+            await self._discard(connection)  # and loop: the freed place opens a fresh one
+
+    async def _wait_for_turn(self, deadline: float) -> tuple[Any, bool]:
+        """Return (idle connection, False) or (None, True) when a new one may be opened."""
+        async with self.condition:
+            while True:
+                taken = self.state.take_idle()
+                if taken is not None:
+                    return taken, False
+                if self.state.reserve_new():
+                    return None, True
+                remaining = deadline - time.monotonic()
+                try:
+                    if remaining <= 0:
+                        raise TimeoutError
+                    await asyncio.wait_for(self.condition.wait(), remaining)
+                except TimeoutError:
+                    raise PoolTimeoutError(self.state.timeout_message(self.timeout)) from None
 
     async def release(self, connection: Any, *, broken: bool = False) -> None:
         if broken or self._is_broken(connection) or self.state.closed:
