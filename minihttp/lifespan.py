@@ -108,9 +108,9 @@ class Lifespan:
 
     async def next_reply(self) -> dict[str, Any] | None:
         """The app's next message, or None if its lifespan call ended first."""
-        assert self.task is not None
         reply_getter = asyncio.ensure_future(self.replies.get())
-        await asyncio.wait({reply_getter, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        waiting_for = {reply_getter, self.task} if self.task is not None else {reply_getter}
+        await asyncio.wait(waiting_for, return_when=asyncio.FIRST_COMPLETED)
         if reply_getter.done():
             return reply_getter.result()
         reply_getter.cancel()
