@@ -208,7 +208,7 @@ def run(quick: bool = False) -> list[dict]:
 def format_table(rows: list[dict]) -> str:
     asyncio_rows = {row["case"]: row for row in rows if row["impl"] == "asyncio"}
     lines = [
-        f"{'case':<16}{'impl':<9}{'ops/sec':>14}{'vs asyncio':>12}"
+        f"{'case':<20}{'impl':<9}{'ops/sec':>14}{'vs asyncio':>12}"
         f"{'ops/CPU-sec':>14}{'vs asyncio':>12}"
     ]
     for row in rows:
@@ -216,7 +216,7 @@ def format_table(rows: list[dict]) -> str:
         wall_ratio = row["ops_per_sec"] / baseline["ops_per_sec"]
         cpu_ratio = row["cpu_ops_per_sec"] / baseline["cpu_ops_per_sec"]
         lines.append(
-            f"{row['case']:<16}{row['impl']:<9}{row['ops_per_sec']:>14,.0f}{wall_ratio:>11.2f}x"
+            f"{row['case']:<20}{row['impl']:<9}{row['ops_per_sec']:>14,.0f}{wall_ratio:>11.2f}x"
             f"{row['cpu_ops_per_sec']:>14,.0f}{cpu_ratio:>11.2f}x"
         )
     return "\n".join(lines)
