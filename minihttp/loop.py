@@ -66,6 +66,21 @@ PYTHONASYNCIODEBUG=1) adds two checks: loop methods called from a foreign
 thread raise, and a callback that holds the loop longer than
 `slow_callback_duration` is named in the log.
 
+A map of the EventLoop class, in file order. Its heart is "one pass of the
+loop", "scheduling callbacks" and "watching file descriptors"; the rest is
+the asyncio API built on them.
+
+    running and stopping        run_forever, run_until_complete, stop, close
+    one pass of the loop        _run_once and the timer heap's upkeep
+    scheduling callbacks        call_soon, call_later, call_at, call_soon_threadsafe
+    the self-pipe               how threads and signals wake a sleeping loop
+    watching file descriptors   add_reader/add_writer: the selector's table
+    futures and tasks           create_future, create_task
+    errors, signals, threads    exception handler, add_signal_handler, executor
+    asynchronous generators     shutdown_asyncgens
+    sockets, one operation      sock_recv, sock_sendall, sock_accept, sock_connect
+    servers and connections     delegated to minihttp.transports
+
 Choices and limits: no TLS (any `ssl=` raises NotImplementedError), no
 subprocesses, no UDP, no happy eyeballs (addresses are tried one after the
 other); `sendfile` falls back to plain writes. Callbacks that the loop runs
