@@ -29,7 +29,11 @@ The reader's states, a table as in h11 (spec words for names):
     CHUNK_DATA      the last byte of the chunk        CHUNK_DATA_END
     CHUNK_DATA_END  CRLF                              CHUNK_SIZE
     TRAILERS        the empty line                    IDLE, or MUST_CLOSE
-    any             invalid bytes                     ERROR (and it stays there)
+    MUST_CLOSE      EOF                               CLOSED
+    any             invalid bytes, or EOF mid-message ERROR (and it stays there)
+
+(`TRANSITIONS` below is this table in code; every state change goes through
+`RequestParser._enter`, which refuses a pair that is not in it.)
 
 MUST_CLOSE follows a request that did not ask to keep the connection: bytes
 after it are ignored, and NEED_DATA is returned until EOF. Pipelining works
@@ -58,12 +62,13 @@ attacker's bytes after the boundary become a request of their own. So:
 - Content-Length with more than 18 digits: 413. Python would not overflow,
   but a proxy written in C might, and no body that large is real.
 
-Other rules kept: request-line forms (RFC 9112 §3.2), only HTTP/1.0 and 1.1
-(any other version: 505; RFC 9110 §2.5 lets a server process "HTTP/1.2" as
-1.1, but no such version exists and the issue asks for 505), Host (§3.2: a
-1.1 request needs exactly one, else 400), keep-alive (§9.3), Expect:
-100-continue (RFC 9110 §10.1.1), limits answered 414 / 431 / 413. Empty lines
-before a request line are skipped, as §2.2 says a server SHOULD.
+Other rules kept (minihttp.request_head applies them): request-target forms
+(RFC 9112 §3.2); only HTTP/1.0 and 1.1, any other version 505 (RFC 9110 §2.5
+would let a server read "HTTP/1.2" as 1.1, but no such version exists, so we
+answer 505 rather than guess); Host (§3.2: exactly one in 1.1, else 400);
+keep-alive (§9.3); Expect: 100-continue (RFC 9110 §10.1.1); limits answered
+414, 431 and 413 (see `Limits`). Empty lines before a request line are
+skipped, as §2.2 says a server SHOULD.
 
 Bare LF (a line ending in LF without CR) is refused with 400. RFC 9112 §2.2
 says a recipient MAY accept it; we do not, because a front proxy that accepts
@@ -107,10 +112,11 @@ class Limits:
     """How much a peer may send before the parser refuses; each has a status.
 
     The defaults follow long-standing servers: Apache's LimitRequestLine is
-    8190 and LimitRequestFields 100; nginx answers 414 and 431-like errors
-    past 8 KiB per line; h11 allows a 16 KiB head, Node.js 16 KiB, Apache
-    about 800 KiB (100 fields of 8 KiB). 64 KiB fits every real browser
-    request, cookies included, while bounding what one connection can pin.
+    8190 and LimitRequestFields 100; nginx's large_client_header_buffers
+    (4 x 8 KiB) refuse a longer request line with 414; h11 allows a 16 KiB
+    head, Node.js 16 KiB, Apache about 800 KiB (100 fields of 8190 bytes).
+    64 KiB fits real browser requests, large cookies included, while bounding
+    what one connection can make the server hold.
     """
 
     max_request_line: int = 8190  # longer: 414 URI Too Long
@@ -261,8 +267,8 @@ class RequestParser:
         if not data:
             self._eof = True
             return
-        if self._state == MUST_CLOSE:
-            return  # nothing after a closing request is read (see the module docstring)
+        if self._state is MUST_CLOSE or self._state is ERROR:
+            return  # nothing more is read from this peer (see the module docstring)
         buffer = self._buffer
         start = self._start
         if start == len(buffer):

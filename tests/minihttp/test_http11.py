@@ -16,6 +16,7 @@ from minihttp.errors import LocalProtocolError, RemoteProtocolError
 from minihttp.http11 import (
     CONNECTION_CLOSED,
     NEED_DATA,
+    TRANSITIONS,
     BodyData,
     EndOfMessage,
     Limits,
@@ -523,6 +524,52 @@ class TestPersistence:
         parser.feed(b"")
         with pytest.raises(LocalProtocolError):
             parser.feed(b"GET")
+
+
+class TestParserStates:
+    """The state table in minihttp.http11's docstring, as the parser walks it."""
+
+    def test_every_state_change_is_a_transition_of_the_table(self, feeding, monkeypatch):
+        data = (CHUNKED_HEAD + b"3\r\nabc\r\n0\r\nX: y\r\n\r\n"
+                + b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        changes = []
+        enter = RequestParser._enter
+
+        def recording_enter(parser, state, step):
+            changes.append((parser.their_state, state))
+            enter(parser, state, step)
+
+        monkeypatch.setattr(RequestParser, "_enter", recording_enter)
+        parse(data, feeding, eof=True)
+        for before, after in changes:
+            assert after in TRANSITIONS[before], f"{before} -> {after} is not in the table"
+        assert changes == [
+            ("IDLE", "CHUNK_SIZE"), ("CHUNK_SIZE", "CHUNK_DATA"), ("CHUNK_DATA", "CHUNK_DATA_END"),
+            ("CHUNK_DATA_END", "CHUNK_SIZE"), ("CHUNK_SIZE", "TRAILERS"), ("TRAILERS", "IDLE"),
+            ("IDLE", "BODY"), ("BODY", "MUST_CLOSE"), ("MUST_CLOSE", "CLOSED"),
+        ]
+
+    def test_an_illegal_transition_is_refused_naming_both_states(self):
+        parser = RequestParser()
+        with pytest.raises(LocalProtocolError, match="IDLE to TRAILERS"):
+            parser._enter("TRAILERS", parser.next_event)
+
+    def test_bytes_after_an_error_are_not_kept(self):
+        parser = RequestParser()
+        parser.feed(b"BAD REQUEST LINE\r\n\r\n")
+        with pytest.raises(RemoteProtocolError):
+            parser.next_event()
+        parser.feed(b"x" * 1000)
+        assert parser.buffered_bytes <= len(b"BAD REQUEST LINE\r\n\r\n")
+
+    @pytest.mark.parametrize("kind", [bytearray, memoryview])
+    def test_feed_accepts_any_bytes_like_object(self, kind):
+        parser = RequestParser()
+        parser.feed(kind(GET[:10]))
+        assert parser.next_event() is NEED_DATA
+        parser.feed(kind(GET[10:]))
+        head = parser.next_event()
+        assert head.target == b"/" and type(head.method) is bytes
 
 
 class TestExpect:
