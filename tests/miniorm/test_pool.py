@@ -168,8 +168,9 @@ def loop_name(request: pytest.FixtureRequest) -> str:
 # -- a real lost connection --------------------------------------------------------
 
 def terminate_backend(dsn: str, pid: int) -> None:
+    """Kill a server process and wait (up to 5 s) until it is gone (PostgreSQL >= 14)."""
     with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
 
 
 def test_a_lost_postgresql_connection_raises_a_clear_error_and_the_pool_replaces_it(
