@@ -243,7 +243,7 @@ def to_bool(value) -> bool:
     if kind is float:
         if value in (0.0, 1.0):
             return bool(value)
-        if value.is_integer():
+        if value.is_integer() and abs(value) < FLOAT_TO_INT_LIMIT:
             fail("bool_parsing", value)
     fail("bool_type", value)
 

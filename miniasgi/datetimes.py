@@ -30,6 +30,7 @@ that is the order pydantic tries them in, kept so the messages match.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 
 __all__ = [
@@ -185,12 +186,17 @@ def maybe_timestamp(text: str) -> float | int | None:
 
 def timestamp_to_datetime(timestamp: float | int) -> datetime.datetime:
     """A Unix timestamp (seconds, or milliseconds past 2e10) as an aware UTC datetime."""
+    original = timestamp
     if abs(timestamp) > MILLISECONDS_THRESHOLD:
         timestamp = timestamp / 1000
     if timestamp > LATEST_TIMESTAMP:
         raise DateParseError("dates after 9999 are not supported as unix timestamps")
     if timestamp < EARLIEST_TIMESTAMP:
         raise DateParseError("dates before 0000 are not supported as unix timestamps")
-    whole = int(timestamp // 1)
-    microseconds = round((timestamp - whole) * 1_000_000)
+    if isinstance(original, int) and abs(original) > MILLISECONDS_THRESHOLD:
+        whole, milliseconds = divmod(original, 1000)  # exact: no float rounding on the way
+        microseconds = milliseconds * 1000
+    else:
+        whole = int(timestamp // 1)
+        microseconds = math.floor((timestamp - whole) * 1_000_000 + 0.5)  # half up
     return EPOCH + datetime.timedelta(seconds=whole, microseconds=microseconds)

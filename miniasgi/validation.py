@@ -32,6 +32,11 @@ Where this module deliberately differs from pydantic v2:
 | decimal max_digits/decimal_places | supported                        | not supported             |
 | strict mode, custom validators    | supported                        | not supported (lax only)  |
 | error `loc`                       | tuple                            | list, as in JSON answers  |
+| int from "0-5" (zeros, then "-")  | -5 (a pydantic-core quirk)       | int_parsing error         |
+| float timestamps beyond 1e20      | "numeric times may not exceed.." | "dates after 9999 ..."    |
+| Literal of ints beyond 64 bits    | int_parsing_size                 | literal_error             |
+| negative fractional timestamps    | fraction's sign flipped: -0.25 s | 23:59:59.75 the day before|
+|                                   | is 23:59:59.25 the day before    | (-0.25 s, as time runs)   |
 """
 
 from __future__ import annotations

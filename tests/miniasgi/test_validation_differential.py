@@ -141,11 +141,12 @@ def our_outcome(annotation, value, loc=(), validator=None):
 # ==== the differential tests ===============================================================
 
 import enum  # noqa: E402
+import re  # noqa: E402
 import uuid  # noqa: E402
 from typing import Any, Literal, Optional  # noqa: E402
 
 import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
@@ -173,7 +174,7 @@ SCALAR_CASES = {
             decimal.Decimal("2.5"), [1.0], "-0.0", "0_.", "_1", "1_", "1__0", "1._5", "1e_5",
             "in_f", "+_1", "1_0 ", "5\x85", "5\x1f", "\u30005"],
     bool: ["true", "True", "TRUE", "1", "yes", "on", "y", "t", "f", "n", "no", "off", "0",
-           "false", "2", 2, 1, 0, 1.0, 0.0, 0.5, 2.0, -1.0, float("inf"), None, "abc", "",
+           "false", "2", 2, 1, 0, 1.0, 0.0, 0.5, 2.0, -1.0, float("inf"), 2.0**63, None, "abc", "",
            [True]],
     str: ["x", "", 5, b"ab", None, 5.5, True, Color.RED, ["x"], {"a": 1}],
     bytes: [b"x", "x", 5, None],
@@ -188,6 +189,7 @@ SCALAR_CASES = {
                 "12345678-1234-5678-1234-5678-2345678", 5, None, b"1234567812345678",
                 uuid.UUID(int=7)],
     datetime.datetime: [
+        0.0078125, 1e-7, 8837735287550, -1, -1600000000,
         "2020-01-01T10:20:30", "2020-01-01T10:20:30Z", "2020-01-01 10:20:30.123456+02:00",
         "2020-01-01", "2020-01-01T10:20", "2020-01-01T10", "x", "", "2020-13-01T00:00:00",
         "2020-02-30T00:00:00", "2020-01-01T25:00:00", "2020-01-01T10:20:30.1234567",
@@ -370,8 +372,38 @@ property_settings = settings(max_examples=150, deadline=None,
                              suppress_health_check=[HealthCheck.too_slow])
 
 
+QUIRK_ZEROS_THEN_MINUS = re.compile(r"\s*\+?0+-")
+
+
+def is_documented_difference(annotation, value) -> bool:
+    """Inputs listed in miniasgi.validation's table of deliberate differences."""
+    if isinstance(value, str) and QUIRK_ZEROS_THEN_MINUS.match(value) is not None:
+        return True
+    if annotation in (datetime.datetime, datetime.date):
+        number = value
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                return False
+        return isinstance(number, float) and number < 0 and not number.is_integer()
+    return False
+
+
 @pytest.mark.parametrize("annotation", PROPERTY_ANNOTATIONS, ids=repr)
 @property_settings
 @given(value=st.one_of(json_values, numberish_text, dateish_text, uuidish_text, boolish_text))
 def test_any_json_like_value_gets_pydantics_answer(annotation, value):
+    assume(not is_documented_difference(annotation, value))
     assert_same(annotation, value)
+
+
+def test_a_negative_fractional_timestamp_counts_back_from_the_epoch():
+    assert pydantic_outcome(datetime.datetime, -0.25)[1][0].microsecond == 250000  # quirk
+    assert our_outcome(datetime.datetime, -0.25)[1][0] == datetime.datetime(
+        1969, 12, 31, 23, 59, 59, 750000)
+
+
+def test_zeros_then_minus_is_refused_where_pydantic_reads_a_negative_number():
+    assert pydantic_outcome(int, "0-5") == ("ok", -5)  # the quirk we do not copy
+    assert our_outcome(int, "0-5")[1][0]["type"] == "int_parsing"
