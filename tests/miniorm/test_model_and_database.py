@@ -34,10 +34,21 @@ def test_the_table_name_is_the_class_name_in_snake_case_unless_given():
     assert Tag.__table__.name == "tags"
 
 
-def test_default_factory_runs_for_each_instance():
-    first, second = User(email="a"), User(email="b")
-    assert isinstance(first.created_at, datetime.datetime)
-    assert first.created_at is not second.created_at or first.created_at == second.created_at
+def test_default_factory_runs_for_each_instance_and_a_given_value_wins():
+    calls = []
+
+    def next_number() -> int:
+        calls.append(None)
+        return len(calls)
+
+    class Numbered(Model):
+        id: int | None = Field(default=None, primary_key=True)
+        number: int = Field(default_factory=next_number)
+
+    forget_models(Numbered)
+    assert [Numbered().number, Numbered().number, Numbered(number=7).number] == [1, 2, 7]
+    assert len(calls) == 2
+    assert isinstance(User(email="a").created_at, datetime.datetime)
 
 
 def test_optional_annotations_make_nullable_columns():
