@@ -110,7 +110,7 @@ from typing import Any
 
 from minihttp import transports
 
-__all__ = ["EventLoop", "run"]
+__all__ = ["EventLoop", "EventLoopPolicy", "new_event_loop", "run"]
 
 logger = logging.getLogger("minihttp.loop")
 
@@ -1041,3 +1041,10 @@ def run(main: Coroutine[Any, Any, Any], *, debug: bool | None = None) -> Any:
 def new_event_loop() -> EventLoop:
     """A fresh EventLoop (the name uvloop uses, for code that expects it)."""
     return EventLoop()
+
+
+class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    """For code that configures asyncio through policies, as uvloop allows:
+    asyncio.set_event_loop_policy(minihttp.loop.EventLoopPolicy())."""
+
+    _loop_factory = EventLoop

@@ -93,6 +93,17 @@ def test_run_until_complete_says_so_when_the_loop_stops_before_the_future_is_don
         loop.close()
 
 
+def test_new_event_loop_and_the_policy_make_minihttp_loops():
+    loop = minihttp.loop.new_event_loop()
+    policy_loop = minihttp.loop.EventLoopPolicy().new_event_loop()
+    try:
+        assert type(loop) is EventLoop
+        assert type(policy_loop) is EventLoop
+    finally:
+        loop.close()
+        policy_loop.close()
+
+
 def test_is_running_is_true_only_inside_run_forever(run_async):
     async def main():
         return asyncio.get_running_loop().is_running()
