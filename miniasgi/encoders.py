@@ -23,8 +23,9 @@ FastAPI's bytes.
 the endpoint's return value is re-read THROUGH the response model (from a
 dict, a model, a dataclass, or any object's attributes such as an ORM row),
 so a field the response model does not declare — a password hash — never
-leaves the server. A value that does not fit raises ResponseValidationError:
-a bug in the endpoint, answered 500, as FastAPI does.
+leaves the server. A value that does not fit raises
+miniasgi.exceptions.ResponseValidationError (read its `.errors()`, as in
+FastAPI): a bug in the endpoint, answered 500, as FastAPI does.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from collections.abc import Callable
 from typing import Any
 
 from miniasgi.coercion import Invalid
+from miniasgi.exceptions import ResponseValidationError
 from miniasgi.models import Model
-from miniasgi.validation import ValidationError, compile_check
+from miniasgi.validation import compile_check
 
 __all__ = [
     "ResponseValidationError",
@@ -49,10 +51,6 @@ __all__ = [
     "dump_model",
     "jsonable_encoder",
 ]
-
-
-class ResponseValidationError(ValidationError):
-    """The endpoint returned a value its response_model does not accept (a server bug: 500)."""
 
 
 # ---- jsonable_encoder (FastAPI's rules) --------------------------------------------------
