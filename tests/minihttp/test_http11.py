@@ -105,6 +105,7 @@ REJECTED = [
     # RFC 9112 §2.2: line endings
     ("bare LF after the request line", b"GET / HTTP/1.1\nHost: a\r\n\r\n", 400),
     ("bare LF ending every line", b"GET / HTTP/1.1\nHost: a\n\n", 400),
+    ("bare LF between two header lines", b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\nY: 2\r\n\r\n", 400),
     ("bare CR inside a header value", b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r2\r\n\r\n", 400),
     ("bare CR in the request line", b"GET /\r HTTP/1.1\r\nHost: a\r\n\r\n", 400),
     # RFC 9112 §5 and RFC 9110 §5: field syntax
@@ -194,6 +195,8 @@ REJECTED = [
      b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"x\r\nhello\r\n0\r\n\r\n", 400),
     ("trailer line with a space before the colon",
      b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX : y\r\n\r\n", 400),
+    ("trailer lines split by a bare LF",
+     b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\nY: 2\r\n\r\n", 400),
     ("trailer with obs-fold",
      b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\r\n z\r\n\r\n", 400),
     # RFC 9110 §10.1.1: Expect
@@ -440,6 +443,11 @@ class TestChunkedBodies:
         error = rejection(CHUNKED_HEAD + body, feeding, limits=Limits(max_trailer_bytes=100))
         assert error.status_code == 431
 
+    def test_more_trailer_lines_than_max_headers_is_431(self, feeding):
+        body = b"0\r\n" + b"X: 1\r\n" * 4 + b"\r\n"
+        error = rejection(CHUNKED_HEAD + body, feeding, limits=Limits(max_headers=3))
+        assert error.status_code == 431
+
     def test_chunks_adding_up_past_max_body_size_are_413(self, feeding):
         body = b"6\r\nhello \r\n6\r\nworld!\r\n0\r\n\r\n"
         error = rejection(CHUNKED_HEAD + body, feeding, limits=Limits(max_body_size=10))
@@ -522,8 +530,34 @@ class TestPersistence:
     def test_feeding_data_after_eof_is_a_local_error(self):
         parser = RequestParser()
         parser.feed(b"")
+        parser.feed(b"")  # a second EOF changes nothing
         with pytest.raises(LocalProtocolError):
             parser.feed(b"GET")
+
+    def test_a_closed_connection_stays_closed(self):
+        parser = RequestParser()
+        parser.feed(GET)
+        parser.feed(b"")
+        assert type(parser.next_event()) is RequestHead
+        assert type(parser.next_event()) is EndOfMessage
+        assert parser.next_event() is CONNECTION_CLOSED
+        assert parser.next_event() is CONNECTION_CLOSED
+
+
+class TestErrorsAndEvents:
+    def test_a_remote_error_needs_an_error_status(self):
+        with pytest.raises(ValueError, match="400-599"):
+            RemoteProtocolError(200, "fine")
+        error = RemoteProtocolError(431, "too many headers")
+        assert (error.status_code, error.reason, str(error)) == (
+            431, "too many headers", "431: too many headers")
+
+    def test_events_show_their_contents(self):
+        head, body, end = parse(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nz")
+        assert "method=b'POST'" in repr(head) and "content_length=1" in repr(head)
+        assert repr(body) == "BodyData(b'z')"
+        assert repr(end) == "EndOfMessage(trailers=[])"
+        assert repr(NEED_DATA) == "NEED_DATA" and repr(CONNECTION_CLOSED) == "CONNECTION_CLOSED"
 
 
 class TestParserStates:

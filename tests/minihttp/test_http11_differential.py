@@ -30,7 +30,8 @@ smuggle anything: the proxy never forwards it.)
 | HTTP/1.2                               | accepts | refuses   | (same; RFC 9110 §2.5 would allow 1.1)|
 | the HTTP/2 connection preface          | accepts | refuses   | 505 tells an h2 client to fall back  |
 | bare LF after the request line         | accepts | refuses   | §2.2 MAY accept; a proxy that does   |
-| bare LF ending every line              | accepts | refuses   | not sees different headers           |
+| bare LF ending every line, or between  | accepts | refuses   | not sees different headers           |
+| two header or trailer lines            |         |           |                                      |
 | obs-fold continuation line (SP or tab) | accepts | refuses   | §5.2: folded lines are read          |
 | trailer with obs-fold                  | accepts | refuses   | differently by different parsers     |
 | control byte / DEL in a field value    | accepts | refuses   | RFC 9110 §5.5: not field-vchar       |
@@ -80,6 +81,8 @@ LOOSER = {
     "the HTTP/2 connection preface": ("accepts", "refuses"),
     "bare LF after the request line": ("accepts", "refuses"),
     "bare LF ending every line": ("accepts", "refuses"),
+    "bare LF between two header lines": ("accepts", "refuses"),
+    "trailer lines split by a bare LF": ("accepts", "refuses"),
     "obs-fold continuation line": ("accepts", "refuses"),
     "obs-fold with a tab": ("accepts", "refuses"),
     "control byte in a field value": ("accepts", "refuses"),
