@@ -127,6 +127,15 @@ def title_from_name(name: str) -> str:
     return name.title().replace("_", " ")
 
 
+def field_title_from_name(name: str) -> str:
+    """The title of a property in a body object: as title_from_name, then stripped.
+
+    FastAPI builds those objects as pydantic models, whose titles lose the blanks an
+    "_" at either end leaves ("q_" -> "Q"); parameter titles keep them ("Q ").
+    """
+    return title_from_name(name).strip()
+
+
 def summary_from_name(function_name: str) -> str:
     """The summary an operation gets when none is given: "read_item" -> "Read Item"."""
     return function_name.replace("_", " ").title()
@@ -389,7 +398,7 @@ def _object_schema(body: RequestBodyInfo, definitions: dict) -> dict:
     for name, (annotation, is_required, default, constraints) in body.fields.items():
         schema = dict(_field_schema(annotation, constraints, body.media_type, definitions))
         if "$ref" not in schema:
-            schema["title"] = title_from_name(name)
+            schema["title"] = field_title_from_name(name)
         if is_required:
             required.append(name)
         elif default is not None:

@@ -1036,3 +1036,134 @@ def test_info_fields_and_tag_descriptions_match_fastapis_app_options():
     assert list(ours["info"]) == [
         "title", "summary", "termsOfService", "contact", "license", "version"
     ]  # fmt: skip
+
+
+# -- random models: body and response model described as FastAPI describes them ------------
+
+
+class Shade(enum.Enum):
+    LIGHT = "light"
+    DARK = "dark"
+
+
+def _nested_models():
+    import pydantic
+
+    from miniasgi.models import Model
+
+    class Nested(pydantic.BaseModel):
+        x: int
+
+    fastapi_nested = Nested
+
+    class Nested(Model):  # noqa: F811 - the same name on purpose: it is the schema's name
+        x: int
+
+    return fastapi_nested, Nested
+
+
+def _field_kinds():
+    """(pydantic annotation, miniasgi annotation, strategy for a default) triples."""
+    import datetime
+    import uuid
+    from typing import Literal
+
+    theirs, ours = _nested_models()
+    same = [
+        (int, st.integers(-3, 3)), (str, st.text("ab", max_size=3)), (float, st.just(1.5)),
+        (bool, st.booleans()), (int | None, st.none() | st.just(2)), (list[int], st.just([1])),
+        (dict[str, int], st.just({"a": 1})), (datetime.datetime, st.nothing()),
+        (uuid.UUID, st.nothing()), (Literal["a", "b"], st.just("a")),
+        (Shade, st.just(Shade.DARK)), (set[str], st.nothing()), (tuple[int, str], st.nothing()),
+    ]  # fmt: skip
+    return [(annotation, annotation, defaults) for annotation, defaults in same] + [
+        (theirs, ours, st.nothing()),
+        (list[theirs], list[ours], st.just([])),
+        (theirs | None, ours | None, st.none()),
+    ]
+
+
+FIELD_KINDS = _field_kinds()
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_random_models_as_body_and_response_are_described_as_fastapi_describes_them(data):
+    import pydantic
+    from fastapi import FastAPI
+
+    from miniasgi.models import Field, Model
+
+    theirs_fields, our_annotations, our_defaults = {}, {}, {}
+    # Names ending in "_" have their own test below.
+    model_field_names = st.from_regex(r"[a-z][a-z_]{0,6}[a-z]?", fullmatch=True).filter(
+        lambda name: not name.endswith("_")
+    )
+    for name in data.draw(st.lists(model_field_names, min_size=1, max_size=5, unique=True)):
+        theirs_annotation, our_annotation, defaults = data.draw(st.sampled_from(FIELD_KINDS))
+        default = data.draw(defaults | st.just(...))  # ... is "required"
+        description = data.draw(st.none() | st.just("about " + name))
+        theirs_fields[name] = (theirs_annotation, pydantic.Field(default, description=description))
+        our_annotations[name] = our_annotation
+        our_defaults[name] = Field(default, description=description)
+    theirs_model = pydantic.create_model("Thing", **theirs_fields)
+    our_model = type("Thing", (Model,), {"__annotations__": our_annotations, **our_defaults})
+
+    app = FastAPI()
+
+    @app.post("/things", response_model=theirs_model)
+    def make_thing(thing: theirs_model):
+        pass
+
+    ours = build([
+        operation("make_thing", "/things", "POST", response_model=our_model,
+                  request_body=RequestBodyInfo(our_model, title="Thing")),
+    ])  # fmt: skip
+    assert_same_document(json.loads(json.dumps(ours)), fastapi_document(app))
+
+
+def test_blanks_left_by_underscores_stay_in_parameter_titles_but_not_in_property_titles():
+    from fastapi import Body, FastAPI, Form
+
+    app = FastAPI()
+
+    @app.post("/form")
+    def form(q_: Annotated[str, Form()], b_c_: Annotated[str, Form()]):
+        pass
+
+    @app.post("/single")
+    def single(n_: Annotated[int, Body()], page_: int = 1):
+        pass
+
+    ours = build([
+        operation("form", "/form", "POST", request_body=RequestBodyInfo(
+            None, media_type="application/x-www-form-urlencoded", title="Body_form_form_post",
+            fields={"q_": (str, True, None, None), "b_c_": (str, True, None, None)})),
+        operation("single", "/single", "POST",
+                  parameters=[ParameterInfo("page_", "query", int, required=False, default=1)],
+                  request_body=RequestBodyInfo(int, title=title_from_name("n_"))),
+    ])  # fmt: skip
+    assert_same_document(ours, fastapi_document(app))
+    properties = ours["components"]["schemas"]["Body_form_form_post"]["properties"]
+    assert [properties["q_"]["title"], properties["b_c_"]["title"]] == ["Q", "B C"]
+    assert ours["paths"]["/single"]["post"]["parameters"][0]["schema"]["title"] == "Page "
+
+
+def test_a_model_field_ending_in_an_underscore_has_a_stripped_title_as_in_fastapi():
+    import pydantic
+
+    from miniasgi.models import Model
+
+    class Theirs(pydantic.BaseModel):
+        from_: int
+        x_y_: str
+
+    class Ours(Model):
+        from_: int
+        x_y_: str
+
+    document = build([operation("f", "/f", "GET", response_model=Ours)])
+    properties = document["components"]["schemas"]["Ours"]["properties"]
+    expected = Theirs.model_json_schema()["properties"]
+    assert [properties["from_"]["title"], properties["x_y_"]["title"]] == ["From", "X Y"]
+    assert [expected["from_"]["title"], expected["x_y_"]["title"]] == ["From", "X Y"]
