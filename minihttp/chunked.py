@@ -45,6 +45,7 @@ CHUNK_SIZE_LINE_PATTERN = re.compile(
     rb"0*([0-9A-Fa-f]{1,16})(?:" + CHUNK_EXTENSION + rb")*"
 )
 MAX_CHUNK_SIZE_DIGITS = 16
+HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 LAST_CHUNK = b"0\r\n\r\n"
 
@@ -63,17 +64,22 @@ def parse_chunk_size_line(buffer: bytes | bytearray, start: int, end: int) -> in
 def explain_invalid_chunk_size_line(line: bytes) -> str:
     """Say why `line` is not `chunk-size [ chunk-ext ]`."""
     shown = repr(line[:80])
-    digits = line.split(b";", 1)[0].rstrip(b" \t").lstrip(b"0")
     if b"\r" in line or b"\n" in line:
         return f"chunk size line {shown} contains a bare CR or LF: end it with CRLF"
-    if not line or not line[:1].strip(b"0123456789abcdefABCDEF") == b"":
+    if not line or line[:1] not in HEX_DIGITS:
         return (
             f"chunk size line {shown} must start with the size in hex digits "
             "(no sign, no '0x', no spaces), e.g. b'1a\\r\\n'"
         )
-    if len(digits) > MAX_CHUNK_SIZE_DIGITS and not digits.strip(b"0123456789abcdefABCDEF"):
+    if line[1:2] in (b"x", b"X"):
+        return f"chunk size line {shown} has a '0x' prefix: write the size as bare hex, e.g. b'1a'"
+    size, semicolon, _ = line.partition(b";")
+    if not semicolon and size != size.rstrip(b" \t"):
+        return f"chunk size line {shown} has whitespace after the size, allowed only before ';'"
+    size = size.rstrip(b" \t").lstrip(b"0")
+    if len(size) > MAX_CHUNK_SIZE_DIGITS and not size.strip(HEX_DIGITS):
         return (
-            f"chunk size {digits[:40]!r}... has more than {MAX_CHUNK_SIZE_DIGITS} hex digits; "
+            f"chunk size {size[:40]!r} has more than {MAX_CHUNK_SIZE_DIGITS} hex digits; "
             "a size that large would overflow other parsers, so it is refused"
         )
     return (
