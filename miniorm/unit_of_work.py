@@ -103,19 +103,28 @@ class ModelPlan:
         return sql
 
     def load(self, rows: list[tuple], identity: IdentityMap) -> list[Any]:
-        """Instances for `rows` (in the model's column order), through the identity map."""
+        """Instances for `rows` (in the model's column order), through the identity map.
+
+        A row whose key the session already tracks gives back the tracked instance
+        (unchanged: call refresh() to re-read it); the other rows are built in one
+        go and registered. Either way each key has exactly one instance.
+        """
         if self.converters:
             rows = [self.convert(row) for row in rows]
         known = identity.of(self.model)
-        if not known:
-            # Nothing of this model is tracked yet: build every instance at once, then
-            # register them; a duplicate key in the rows sends us down the careful path.
+        key_of = self.key_of
+        if not known:  # the common case: nothing of this model tracked yet
             instances = self.build(rows, _new_object, self.model)
-            known.update(zip(map(self.key_of, rows), instances, strict=True))
+            known.update(zip(map(key_of, rows), instances, strict=True))
             if len(known) == len(instances):
                 return instances
-            known.clear()
-        return self.load_one_by_one(rows, known)
+        else:
+            fresh = [row for row in rows if key_of(row) not in known]
+            if fresh:
+                known.update(zip(map(key_of, fresh), self.build(fresh, _new_object, self.model),
+                                 strict=True))
+        # Duplicate keys (a join repeating a row) or rows already tracked: one instance each.
+        return [known[key] for key in map(key_of, rows)]
 
     def convert(self, row: tuple) -> list[Any]:
         values = list(row)
@@ -123,16 +132,6 @@ class ModelPlan:
             if values[position] is not None:
                 values[position] = convert(values[position])
         return values
-
-    def load_one_by_one(self, rows: list[Any], known: dict[Any, Any]) -> list[Any]:
-        position = self.key_position
-        instances = []
-        for row in rows:
-            instance = known.get(row[position])
-            if instance is None:
-                instance = known[row[position]] = self.build([row], _new_object, self.model)[0]
-            instances.append(instance)
-        return instances
 
 
 def make_builder(names: tuple[str, ...]) -> Callable[..., list[Any]]:

@@ -607,3 +607,21 @@ def test_selectinload_of_a_many_to_one_relationship_shares_one_owner_object(owne
         assert [owner.email for owner in owners_seen] == [
             "ann@x.org", "ann@x.org", "ann@x.org", "bob@x.org"]
         assert owners_seen[0] is owners_seen[1] is owners_seen[2]
+
+
+def test_a_join_that_repeats_a_row_gives_the_same_instance_each_time(owners):
+    with owners.session() as session:
+        users = session.exec(select(User).join(Todo).where(User.email == "ann@x.org")).all()
+        assert len(users) == 3 and users[0] is users[1] is users[2]
+
+
+def test_paging_in_one_session_mixes_tracked_and_new_rows_correctly(people):
+    with people.session() as session:
+        first_page = session.exec(select(User).order_by(User.email).limit(2)).all()
+        first_page[0].name = "changed in memory"
+        overlapping = session.exec(select(User).order_by(User.email).offset(1)).all()
+        everyone = session.exec(select(User).order_by(User.email)).all()
+        assert overlapping[0] is first_page[1] and everyone[:2] == first_page
+        assert [user.email for user in everyone] == [
+            "ann@x.org", "bob@x.org", "cy@y.org", "di@y.org"]
+        assert everyone[2] is overlapping[1]
