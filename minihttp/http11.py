@@ -30,6 +30,7 @@ The reader's states, a table as in h11 (spec words for names):
     CHUNK_DATA_END  CRLF                              CHUNK_SIZE
     TRAILERS        the empty line                    IDLE, or MUST_CLOSE
     MUST_CLOSE      EOF                               CLOSED
+    IDLE            take_unparsed() (after a 101)     SWITCHED_PROTOCOL
     any             invalid bytes, or EOF mid-message ERROR (and it stays there)
 
 (`TRANSITIONS` below is this table in code; every state change goes through
@@ -197,11 +198,12 @@ TRAILERS = "TRAILERS"
 MUST_CLOSE = "MUST_CLOSE"
 CLOSED = "CLOSED"
 ERROR = "ERROR"
+SWITCHED_PROTOCOL = "SWITCHED_PROTOCOL"
 
 # The transitions of the table in the module docstring; ERROR is reachable from
 # anywhere and is entered by next_event() itself.
 TRANSITIONS = {
-    IDLE: {BODY, CHUNK_SIZE, CLOSED},
+    IDLE: {BODY, CHUNK_SIZE, CLOSED, SWITCHED_PROTOCOL},
     BODY: {IDLE, MUST_CLOSE},
     CHUNK_SIZE: {CHUNK_DATA, TRAILERS},
     CHUNK_DATA: {CHUNK_DATA_END},
@@ -210,6 +212,7 @@ TRANSITIONS = {
     MUST_CLOSE: {CLOSED},
     CLOSED: set(),
     ERROR: set(),
+    SWITCHED_PROTOCOL: set(),
 }
 
 REQUEST_LINE_PATTERN = re.compile(rb"(" + TOKEN + rb") ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])")
@@ -264,6 +267,8 @@ class RequestParser:
             if data:
                 raise LocalProtocolError("feed() got data after EOF (b''): the peer already closed")
             return
+        if self._state is SWITCHED_PROTOCOL:
+            self._switched_protocol()
         if not data:
             self._eof = True
             return
@@ -305,6 +310,32 @@ class RequestParser:
         self._step = step
         self._search_from = self._start
         self._request_line_complete = False
+
+    def take_unparsed(self) -> bytes:
+        """Hand over the bytes fed but not parsed, and stop parsing HTTP.
+
+        For protocol upgrades (RFC 9110 §7.8): after the server answers an
+        `Upgrade: websocket` request with 101 Switching Protocols, whatever the
+        client sent after the request's end belongs to the new protocol. Call
+        this once the request's EndOfMessage has been returned; afterwards
+        feed() and next_event() raise LocalProtocolError.
+        """
+        if self._state is not IDLE:
+            raise LocalProtocolError(
+                f"take_unparsed() in state {self._state}: call it after the request's "
+                "EndOfMessage, when the parser is IDLE"
+            )
+        data = bytes(self._buffer[self._start:])
+        self._buffer = b""
+        self._start = 0
+        self._enter(SWITCHED_PROTOCOL, self._switched_protocol)
+        return data
+
+    def _switched_protocol(self):
+        raise LocalProtocolError(
+            "the connection switched protocols (take_unparsed() was called): "
+            "its bytes are no longer HTTP/1.1"
+        )
 
     def _repeat_error(self):
         raise self._error

@@ -606,6 +606,30 @@ class TestParserStates:
         assert head.target == b"/" and type(head.method) is bytes
 
 
+class TestUpgrade:
+    """RFC 9110 §7.8: after 101 Switching Protocols the bytes are not HTTP any more."""
+
+    def test_the_bytes_after_an_upgrade_request_are_handed_over(self):
+        parser = RequestParser()
+        parser.feed(b"GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
+                    b"Upgrade: websocket\r\n\r\n\x81\x85frame")
+        assert parser.next_event().headers[-1] == (b"upgrade", b"websocket")
+        assert parser.next_event() == EndOfMessage()
+        assert parser.take_unparsed() == b"\x81\x85frame"
+        assert parser.their_state == "SWITCHED_PROTOCOL"
+        with pytest.raises(LocalProtocolError, match="switched protocols"):
+            parser.next_event()
+        with pytest.raises(LocalProtocolError, match="switched protocols"):
+            parser.feed(b"more")
+
+    def test_take_unparsed_in_the_middle_of_a_request_is_a_local_error(self):
+        parser = RequestParser()
+        parser.feed(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab")
+        parser.next_event()
+        with pytest.raises(LocalProtocolError, match="state BODY"):
+            parser.take_unparsed()
+
+
 class TestExpect:
     """RFC 9110 §10.1.1: Expect: 100-continue."""
 
