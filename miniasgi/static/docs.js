@@ -258,12 +258,16 @@
       return { node, mediaType, read: () => textarea.value };
     }
     const fields = {};
+    const required = new Set(resolve(schema).required || []);
     for (const [name, property] of Object.entries(resolve(schema).properties || {})) {
       const file = isFile(property) || (resolve(property).type === "array" && isFile(resolve(property).items || {}));
       const type = file ? "file" : resolve(property).format === "password" ? "password" : "text";
       const input = element("input", { name, type, multiple: file && resolve(property).type === "array" });
+      const fallback = resolve(property).default;
+      if (!file && fallback !== undefined && fallback !== null) input.value = fallback;
       fields[name] = input;
-      node.append(element("label", { class: "form-field" }, element("span", { text: name }), input));
+      node.append(element("label", { class: "form-field" },
+        element("span", { text: name + (required.has(name) ? "*" : "") }), input));
     }
     return { node, mediaType, read: () => fields };
   }

@@ -192,7 +192,7 @@ def basic_user(credentials: Annotated[object, Depends(basic)]):
 
 
 @app.post("/upload", tags=["files"])
-async def upload(files: Annotated[list[UploadFile], File()], note: Annotated[str, Form()] = ""):
+async def upload(files: Annotated[list[UploadFile], File()], note: Annotated[str, Form()] = "-"):
     contents = [(upload.filename, (await upload.read()).decode()) for upload in files]
     return {"files": contents, "note": note}
 
@@ -700,6 +700,11 @@ def test_files_chosen_in_a_multipart_form_are_uploaded(browser, server_url):
         ".map(i => [i.name, i.type, i.multiple])"
     )
     assert kinds == [["files", "file", True], ["note", "text", False]]
+    labels = browser.evaluate(
+        f"[...panel('{operation}').querySelectorAll('.form-field span')].map(s => s.textContent)"
+    )
+    assert labels == ["files*", "note"]
+    assert browser.evaluate(f"panel('{operation}').querySelector('input[name=note]').value") == "-"
     # A script cannot open the file picker; a DataTransfer stands in for the user's choice.
     browser.evaluate(
         "const chosen = new DataTransfer();"
