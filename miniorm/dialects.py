@@ -112,6 +112,10 @@ class Dialect:
     def dumper_for(self, column: Any) -> Converter | None:
         """The conversion a value of `column` needs before the driver, or None."""
         convert = self.dumpers.get(column.kind)
+        if column.kind == "str" and column.max_length:
+            # PostgreSQL refuses an over-long VARCHAR value, SQLite stores it anyway:
+            # checking here makes both databases behave like PostgreSQL.
+            return lambda value: require_max_length(column, value)
         if column.kind != "datetime":
             return convert
         check = require_aware if column.timezone else require_naive
@@ -341,6 +345,15 @@ class SqliteDialect(Dialect):
         # SQLite forgets constraint names too; rebuild them the way miniorm names them.
         return ("SELECT ? || '_' || \"from\" || '_fkey', \"from\", \"table\", \"to\", on_delete "
                 "FROM pragma_foreign_key_list(?) ORDER BY 1", [table_name, table_name])
+
+
+def require_max_length(column: Any, value: Any) -> Any:
+    if isinstance(value, str) and len(value) > column.max_length:
+        raise ConfigurationError(
+            f"{column.model.__name__}.{column.name} allows {column.max_length} characters, got "
+            f"{len(value)}: shorten the value (validate it before it reaches the database)"
+        )
+    return value
 
 
 def require_aware(column: Any, value: Any) -> Any:

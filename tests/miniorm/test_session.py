@@ -625,3 +625,14 @@ def test_paging_in_one_session_mixes_tracked_and_new_rows_correctly(people):
         assert [user.email for user in everyone] == [
             "ann@x.org", "bob@x.org", "cy@y.org", "di@y.org"]
         assert everyone[2] is overlapping[1]
+
+
+def test_a_string_longer_than_max_length_is_refused_on_both_databases(db):
+    from miniorm.errors import ConfigurationError
+
+    with db.session() as session:
+        session.add(User(email="x" * 256))
+        with pytest.raises(ConfigurationError, match="allows 255 characters, got 256"):
+            session.commit()
+        add_users(session, "y" * 255)
+        assert session.exec(select(func.length(User.email))).one() == 255
