@@ -8,6 +8,9 @@ pydantic v2's "smart" mode, which FastAPI uses, is kept in two passes:
 2. Otherwise the members are tried in order with lax conversion, and the first
    that accepts the value wins (`Union[int, bool]` turns `"true"` into True).
 
+A dict that fits several models goes to the one that used most of its keys
+(`{"name": "x", "barks": 1}` is a Dog, not a Cat that ignores "barks").
+
 When every member refuses, the client gets every member's errors, each `loc`
 tagged with the member's name as pydantic spells it: `["body", "x", "int"]`,
 `[..., "list[int]"]`, `[..., "constrained-str"]`, `[..., "enum[Color]"]`,
@@ -98,6 +101,28 @@ def exact_types(annotation) -> tuple[type, ...]:
     return ()
 
 
+NO_FIT = object()
+
+
+def _most_fields_set(candidates: list, value: dict):
+    """Of the members that accept the dict, the result that used the most of its keys.
+
+    pydantic's tie-break for `Union[Cat, Dog]`: `{"name": "x", "barks": 1}` fits both
+    (Cat ignores "barks"), and Dog wins because it set two fields, not one. Ties go to
+    the member listed first.
+    """
+    best, best_count = NO_FIT, -1
+    for check in candidates:
+        try:
+            result = check(value)
+        except Invalid:
+            continue
+        count = len(getattr(result, "__dict__", {}).get("__fields_set__", ()))
+        if count > best_count:
+            best, best_count = result, count
+    return best
+
+
 def compile_smart_union(members: tuple, from_attributes: bool = False
                         ) -> typing.Callable[[Any], Any]:
     """The check for a union of two or more non-None members."""
@@ -113,7 +138,12 @@ def compile_smart_union(members: tuple, from_attributes: bool = False
             exact_candidates.setdefault(exact_type, []).append(check)
 
     def union_check(value):
-        for check in exact_candidates.get(type(value), ()):
+        candidates = exact_candidates.get(type(value), ())
+        if len(candidates) > 1 and type(value) is dict:
+            best = _most_fields_set(candidates, value)
+            if best is not NO_FIT:
+                return best
+        for check in candidates:
             try:
                 return check(value)
             except Invalid:

@@ -27,7 +27,8 @@ Where this module deliberately differs from pydantic v2:
 
 | case                              | pydantic v2                      | here                      |
 |-----------------------------------|----------------------------------|---------------------------|
-| union of two models, dict input   | scores members by fields set     | first member that fits    |
+| union of list[A] and list[B]      | strict pass over items first     | first member that fits    |
+| models tied on fields set         | the one needing no conversion    | the one listed first      |
 | `url` key in each error           | present (a docs link)            | absent (FastAPI drops it) |
 | decimal max_digits/decimal_places | supported                        | not supported             |
 | strict mode, custom validators    | supported                        | not supported (lax only)  |

@@ -363,3 +363,60 @@ def test_models_compare_by_type_and_values_and_print_their_fields():
 
 def test_model_fields_set_lists_only_what_was_sent():
     assert Item(name="pen", price=1).model_fields_set == {"name", "price"}
+
+
+# ---- property: any JSON object gets pydantic's answer ------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.miniasgi.test_validation_differential import json_values  # noqa: E402
+
+ITEM_KEYS = ["name", "price", "tax", "tags", "images", "url", "other"]
+item_like = st.dictionaries(st.sampled_from(ITEM_KEYS), json_values | st.just({"url": "u"}),
+                            max_size=6)
+
+
+@pytest.mark.parametrize("model", [Item, Strict, Aliased, Tree], ids=lambda m: m.__name__)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=item_like | json_values)
+def test_any_json_object_gets_the_answer_pydantic_gives(model, data):
+    assert our_outcome(model, data, ("body",)) == pydantic_outcome(model, data, ("body",))
+
+
+@dataclasses.dataclass
+class Pair:
+    left: int
+    right: list[str] = dataclasses.field(default_factory=list)
+
+
+@pytest.mark.parametrize("value", [
+    {"left": "1"}, {"left": "x", "right": [1]}, {}, "x", [1], {"left": 1, "right": "y"},
+], ids=repr)
+def test_dataclass_validation_matches_pydantic(value):
+    assert our_outcome(Pair, value, ("body",)) == pydantic_outcome(Pair, value, ("body",))
+
+
+class Cat(Model):
+    name: str
+    meows: bool = True
+
+
+class Dog(Model):
+    name: str
+    barks: int
+
+
+class Empty(Model):
+    pass
+
+
+@pytest.mark.parametrize("annotation", [Cat | Dog, Dog | Cat, Empty | Cat, Cat | int],
+                         ids=repr)
+@pytest.mark.parametrize("value", [
+    {"name": "x"}, {"name": "x", "barks": 1}, {"barks": "x"}, "s", 5, {},
+    {"name": "x", "meows": False}, {"name": "x", "meows": "no", "barks": "2", "other": 1},
+], ids=repr)
+def test_a_union_of_models_picks_the_member_pydantic_picks(annotation, value):
+    assert our_outcome(annotation, value, ("body",)) == pydantic_outcome(annotation, value,
+                                                                         ("body",))
