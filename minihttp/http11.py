@@ -88,6 +88,7 @@ from dataclasses import dataclass
 
 from minihttp.chunked import parse_chunk_size_line
 from minihttp.errors import LocalProtocolError, RemoteProtocolError
+from minihttp.events import CONNECTION_CLOSED, NEED_DATA, BodyData, EndOfMessage
 from minihttp.headers import TOKEN, parse_field_lines
 from minihttp.request_head import RequestHead, describe_request_line, interpret_head
 from minihttp.response import CONTINUE_RESPONSE, ResponseWriter, simple_response
@@ -143,50 +144,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-
-
-class _Sentinel:
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-NEED_DATA = _Sentinel("NEED_DATA")
-CONNECTION_CLOSED = _Sentinel("CONNECTION_CLOSED")
-
-
-class BodyData:
-    """A piece of a request body, in arrival order."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is BodyData and other.data == self.data
-
-    def __repr__(self) -> str:
-        return f"BodyData({self.data!r})"
-
-
-class EndOfMessage:
-    """The request is complete; `trailers` are the chunked trailer fields, if any."""
-
-    __slots__ = ("trailers",)
-
-    def __init__(self, trailers: list[tuple[bytes, bytes]] | None = None) -> None:
-        self.trailers = trailers if trailers is not None else []
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is EndOfMessage and other.trailers == self.trailers
-
-    def __repr__(self) -> str:
-        return f"EndOfMessage(trailers={self.trailers!r})"
 
 
 IDLE = "IDLE"
