@@ -802,3 +802,24 @@ def test_requests_go_to_the_documents_server_url(browser, raw_server_url):
     result = _result_when_done(browser, "echo")
     assert result["request"] == f"GET {raw_server_url}/api/v1/echo/a%2Fb%20c"
     assert json.loads(result["body"])["path"] == "/api/v1/echo/a/b c"
+
+
+def test_the_page_files_are_declared_as_package_data_so_an_installed_miniasgi_has_them():
+    # Without this, /docs works from a checkout but answers 500 after `pip install`:
+    # setuptools ships only .py files unless told otherwise.
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    settings = tomllib.loads((root / "pyproject.toml").read_text())
+    package_data = settings.get("tool", {}).get("setuptools", {}).get("package-data", {})
+    patterns = package_data.get("miniasgi", []) + package_data.get("*", [])
+    static = sorted(path.name for path in (root / "miniasgi" / "static").iterdir())
+    missing = [
+        name for name in static
+        if not any(fnmatch.fnmatch(f"static/{name}", pattern) for pattern in patterns)
+    ]  # fmt: skip
+    assert missing == [], (
+        f"miniasgi/static/{missing} not in [tool.setuptools.package-data]: add "
+        'miniasgi = ["static/*"] to pyproject.toml'
+    )
