@@ -88,6 +88,10 @@ class Dialect:
 
     quote = staticmethod(quote_identifier)
 
+    def __init__(self) -> None:
+        # Per-model facts the sessions compute once (miniorm.unit_of_work.ModelPlan).
+        self.model_plans: dict[type, Any] = {}
+
     def type_name(self, column: Any) -> str:
         kind = column.kind
         if kind == "enum":
@@ -233,6 +237,7 @@ class PostgresDialect(Dialect):
     def __init__(self) -> None:
         from psycopg.types.json import Jsonb
 
+        super().__init__()
         self.dumpers: dict[str, Converter] = {"json": Jsonb, "enum": _enum_value}
         self.loaders: dict[str, Converter] = {}
         self.untyped_kinds = ((enum.Enum, "enum"), (dict, "json"), (list, "json"))
@@ -298,6 +303,7 @@ class SqliteDialect(Dialect):
     supports_returning = sqlite3.sqlite_version_info >= (3, 35, 0)
 
     def __init__(self) -> None:
+        super().__init__()
         self.dumpers = {
             "bool": int, "datetime": datetime.datetime.isoformat, "date": datetime.date.isoformat,
             "decimal": str, "uuid": str, "json": _json_text, "enum": _enum_value,

@@ -198,7 +198,9 @@ class SessionState:
         self.new: dict[int, Any] = {}  # id(instance) -> instance, in the order added
         self.deleted: dict[int, Any] = {}
         self.inserted_log: list[Any] = []  # for undoing inserts on a savepoint rollback
-        self.plans: dict[type, ModelPlan] = {}
+        # Plans hold no session state, so every session of one database shares them:
+        # a per-request session then pays nothing to set them up again.
+        self.plans: dict[type, ModelPlan] = dialect.model_plans
         self.seen_modifications = -1
 
     def plan(self, model: Any) -> ModelPlan:
