@@ -31,7 +31,13 @@ against a FastAPI service see the same thing; the choices that shape copies:
 - a body made of several fields (form fields, or Body() parameters side by side)
   becomes a component named "Body_<operationId>";
 - uploaded files are strings with contentMediaType application/octet-stream, which
-  is how JSON Schema 2020-12 (§8.4) says "raw bytes" (OpenAPI 3.0 said format: binary).
+  is how JSON Schema 2020-12 (§8.4) says "raw bytes" (OpenAPI 3.0 said format: binary);
+- parameters are listed path, query, header, cookie; keys whose value would be null
+  are left out (FastAPI writes its document with exclude_none).
+
+Not copied yet: FastAPI splits a model whose schema differs between reading and
+writing (a Decimal field: number-or-string in, string out) into "Item-Input" and
+"Item-Output"; here one schema serves both, the one for reading.
 """
 
 from __future__ import annotations
@@ -48,7 +54,6 @@ from typing import Any
 PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")  # OpenAPI 3.1 §4.8.12.2
 
 JSON_MEDIA_TYPE = "application/json"
-FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 REF_PREFIX = "#/components/schemas/"
 
