@@ -605,6 +605,153 @@ def test_abort_drops_buffered_data_and_calls_connection_lost_with_none(run_async
     assert run_async(main()) == (True, None, True)
 
 
+def test_close_after_a_big_write_delivers_every_byte_before_the_end(run_async):
+    payload = os.urandom(4 * 1024 * 1024)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        protocol = await wait_for_protocol(protocols)
+        protocol.transport.write(payload)
+        buffered = protocol.transport.get_write_buffer_size()
+        protocol.transport.close()  # graceful: the buffer drains first
+        closing = protocol.transport.is_closing()
+        received = bytearray()
+        with client:
+            while chunk := await loop.sock_recv(client, 1 << 20):
+                received += chunk
+        error = await asyncio.wait_for(protocol.lost, 10)
+        server.close()
+        await server.wait_closed()
+        return buffered > 0, closing, bytes(received) == payload, error
+
+    assert run_async(main()) == (True, True, True, None)
+
+
+def test_write_eof_after_a_big_write_sends_the_bytes_then_the_end(run_async):
+    payload = os.urandom(4 * 1024 * 1024)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        protocol = await wait_for_protocol(protocols)
+        protocol.transport.write(payload)
+        protocol.transport.write_eof()
+        received = bytearray()
+        while chunk := await loop.sock_recv(client, 1 << 20):
+            received += chunk
+        # Half-closed: the other direction still works.
+        await loop.sock_sendall(client, b"reply after eof")
+        while bytes(protocol.received) != b"reply after eof":
+            await protocol.data_arrived.wait()
+            protocol.data_arrived.clear()
+        client.close()
+        await asyncio.wait_for(protocol.lost, 10)
+        server.close()
+        await server.wait_closed()
+        return bytes(received) == payload, bytes(protocol.received)
+
+    assert run_async(main()) == (True, b"reply after eof")
+
+
+def test_writing_to_a_peer_that_reset_ends_in_connection_lost_with_the_error(run_async):
+    async def main():
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        protocol = await wait_for_protocol(protocols)
+        protocol.transport.pause_reading()  # so only writes can notice the reset
+        reset_connection(client)
+        for _ in range(3):  # the first send may still succeed; later ones cannot
+            if protocol.transport.is_closing():
+                break  # (uvloop raises on writes to a closed transport; asyncio drops them)
+            protocol.transport.write(b"anyone there?")
+            await asyncio.sleep(0.01)
+        error = await asyncio.wait_for(protocol.lost, 10)
+        server.close()
+        await server.wait_closed()
+        return error
+
+    assert isinstance(run_async(main()), (ConnectionResetError, BrokenPipeError))
+
+
+def test_a_reset_while_writes_are_buffered_ends_in_connection_lost_with_the_error(run_async):
+    async def main():
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        protocol = await wait_for_protocol(protocols)
+        protocol.transport.pause_reading()
+        protocol.transport.write(b"b" * (8 * 1024 * 1024))  # mostly buffered
+        reset_connection(client)
+        error = await asyncio.wait_for(protocol.lost, 10)
+        server.close()
+        await server.wait_closed()
+        return error, protocol.transport.get_write_buffer_size()
+
+    error, left = run_async(main())
+    assert isinstance(error, (ConnectionResetError, BrokenPipeError))
+    assert left == 0
+
+
+def test_set_protocol_hands_the_connection_to_another_protocol(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, protocols = await start_recording_server()
+        client = await connected_client(port)
+        first = await wait_for_protocol(protocols)
+        second = RecordingProtocol()
+        first.transport.set_protocol(second)
+        second.transport = first.transport
+        swapped = first.transport.get_protocol() is second
+        await loop.sock_sendall(client, b"for the second")
+        await asyncio.wait_for(second.data_arrived.wait(), 10)
+        client.close()
+        await asyncio.wait_for(second.lost, 10)
+        server.close()
+        return swapped, bytes(first.received), bytes(second.received)
+
+    assert run_async(main()) == (True, b"", b"for the second")
+
+
+def test_create_connection_binds_the_local_address_when_asked(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server, port, _ = await start_recording_server()
+        transport, _ = await loop.create_connection(
+            RecordingProtocol, "127.0.0.1", port, local_addr=("127.0.0.2", 0)
+        )
+        local_host = transport.get_extra_info("sockname")[0]
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return local_host
+
+    assert run_async(main()) == "127.0.0.2"
+
+
+def test_connect_accepted_socket_wraps_a_socket_accepted_elsewhere(run_async):
+    async def main():
+        loop = asyncio.get_running_loop()
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            client = socket.create_connection(listener.getsockname())
+            accepted, _ = listener.accept()
+        transport, protocol = await loop.connect_accepted_socket(
+            lambda: RecordingProtocol(echo=True), accepted
+        )
+        client.sendall(b"adopted after accept")
+        await asyncio.wait_for(protocol.data_arrived.wait(), 10)
+        client.settimeout(10)
+        echoed = client.recv(100)
+        client.close()
+        await asyncio.wait_for(protocol.lost, 10)
+        return echoed
+
+    assert run_async(main()) == b"adopted after accept"
+
+
 # ---- reading: pause_reading / resume_reading ----------------------------------------
 
 
