@@ -78,20 +78,31 @@ def _is_referenced(annotation) -> bool:
 
 
 def schema_of(annotation, constraints: Constraints | None = None, *, definitions: dict,
-              ref_prefix: str = "#/components/schemas/") -> dict:
-    """The JSON Schema of `annotation`; referenced schemas are added to `definitions`."""
+              ref_prefix: str = "#/components/schemas/", mode: str = "validation") -> dict:
+    """The JSON Schema of `annotation`; referenced schemas are added to `definitions`.
+
+    mode="validation" describes what the server accepts (a request body); mode=
+    "serialization" what it sends (a response model): they differ where the output is
+    narrower than the input, e.g. a Decimal is accepted as a number or a string but
+    always sent as a string. FastAPI uses the serialization schema for a model that
+    appears only in responses.
+    """
+    if mode not in ("validation", "serialization"):
+        raise ValueError(f"mode must be 'validation' or 'serialization', not {mode!r}")
     annotation, inner = unwrap_annotated(annotation)
     if inner is not None:
         constraints = inner.merged_with(constraints)
-    schema = _type_schema(annotation, definitions, ref_prefix)
+    schema = _type_schema(annotation, definitions, ref_prefix, mode)
     if constraints is not None:
         _add_constraints(schema, annotation, constraints)
     return schema
 
 
-def _type_schema(annotation, definitions: dict, ref_prefix: str) -> dict:
+def _type_schema(annotation, definitions: dict, ref_prefix: str, mode: str) -> dict:
     if annotation is None:
         annotation = type(None)
+    if annotation is decimal.Decimal and mode == "serialization":
+        return {"type": "string", "pattern": DECIMAL_TEXT_PATTERN}
     if annotation in SIMPLE_SCHEMAS:
         return _copy(SIMPLE_SCHEMAS[annotation])
     if annotation is Any or annotation is object:
@@ -99,19 +110,19 @@ def _type_schema(annotation, definitions: dict, ref_prefix: str) -> dict:
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)
     if origin in (Union, types.UnionType):
-        return {"anyOf": [schema_of(member, definitions=definitions, ref_prefix=ref_prefix)
-                          for member in arguments]}
+        return {"anyOf": [schema_of(member, definitions=definitions, ref_prefix=ref_prefix,
+                                    mode=mode) for member in arguments]}
     if origin is Literal:
         return _literal_schema(list(arguments))
     if _is_referenced(annotation):
-        _define(annotation, definitions, ref_prefix)
+        _define(annotation, definitions, ref_prefix, mode)
         return {"$ref": ref_prefix + annotation.__name__}
     container = origin or annotation
     if container in (list, set, frozenset, tuple):
-        return _array_schema(container, arguments, definitions, ref_prefix)
+        return _array_schema(container, arguments, definitions, ref_prefix, mode)
     if container is dict:
-        values = (schema_of(arguments[1], definitions=definitions, ref_prefix=ref_prefix)
-                  if arguments else True)
+        values = (schema_of(arguments[1], definitions=definitions, ref_prefix=ref_prefix,
+                            mode=mode) if arguments else True)
         return {"type": "object", "additionalProperties": values}
     raise TypeError(f"no JSON Schema for {annotation!r}: see miniasgi.jsonschema for the "
                     f"supported annotations")
@@ -131,9 +142,9 @@ def _literal_schema(values: list) -> dict:
     return schema
 
 
-def _array_schema(container, arguments, definitions, ref_prefix) -> dict:
+def _array_schema(container, arguments, definitions, ref_prefix, mode) -> dict:
     def item_schema(item):
-        return schema_of(item, definitions=definitions, ref_prefix=ref_prefix)
+        return schema_of(item, definitions=definitions, ref_prefix=ref_prefix, mode=mode)
 
     if container is tuple and arguments and not (len(arguments) == 2 and arguments[1] is ...):
         if arguments == ((),):
@@ -169,6 +180,7 @@ def _add_constraints(schema: dict, annotation, constraints: Constraints) -> None
 
 
 def _json_value(value):
+    """A constraint value in the schema: a Decimal bound is written as a number."""
     from miniasgi.encoders import jsonable_encoder
 
     if isinstance(value, decimal.Decimal):
@@ -176,10 +188,17 @@ def _json_value(value):
     return jsonable_encoder(value)
 
 
+def _json_default(value):
+    """A default or example as the model would send it (pydantic's JSON mode: Decimal as text)."""
+    from miniasgi.encoders import json_ready
+
+    return json_ready(value)
+
+
 # ---- named schemas: enums, models, dataclasses -------------------------------------------
 
 
-def _define(annotation, definitions: dict, ref_prefix: str) -> None:
+def _define(annotation, definitions: dict, ref_prefix: str, mode: str) -> None:
     name = annotation.__name__
     if name in definitions:
         return
@@ -187,9 +206,9 @@ def _define(annotation, definitions: dict, ref_prefix: str) -> None:
     if issubclass(annotation, enum.Enum):
         definitions[name] = _enum_schema(annotation)
     elif hasattr(annotation, "__model_fields__"):
-        definitions[name] = _model_schema(annotation, definitions, ref_prefix)
+        definitions[name] = _model_schema(annotation, definitions, ref_prefix, mode)
     else:
-        definitions[name] = _dataclass_schema(annotation, definitions, ref_prefix)
+        definitions[name] = _dataclass_schema(annotation, definitions, ref_prefix, mode)
 
 
 def _enum_schema(enum_class) -> dict:
@@ -205,23 +224,24 @@ def _enum_schema(enum_class) -> dict:
 
 
 def _property_schema(annotation, constraints, *, title: str, has_default: bool, default,
-                     description, examples, definitions, ref_prefix) -> dict:
-    schema = schema_of(annotation, constraints, definitions=definitions, ref_prefix=ref_prefix)
+                     description, examples, definitions, ref_prefix, mode) -> dict:
+    schema = schema_of(annotation, constraints, definitions=definitions, ref_prefix=ref_prefix,
+                       mode=mode)
     base, _ = unwrap_annotated(annotation)
     members = [member for member in typing.get_args(base) if member is not type(None)] \
         if typing.get_origin(base) in (Union, types.UnionType) else [base]
     if not (len(members) == 1 and _is_referenced(members[0])):
         schema["title"] = title
     if has_default:
-        schema["default"] = _json_value(default)
+        schema["default"] = _json_default(default)
     if description:
         schema["description"] = description
     if examples is not None:
-        schema["examples"] = _json_value(examples)
+        schema["examples"] = _json_default(examples)
     return schema
 
 
-def _model_schema(model, definitions: dict, ref_prefix: str) -> dict:
+def _model_schema(model, definitions: dict, ref_prefix: str, mode: str) -> dict:
     from miniasgi.models import resolve_fields
 
     properties = {}
@@ -232,7 +252,7 @@ def _model_schema(model, definitions: dict, ref_prefix: str) -> dict:
         properties[key] = _property_schema(
             info.annotation, info.constraints, title=info.title or field_title(key),
             has_default=has_default, default=info.default, description=info.description,
-            examples=info.examples, definitions=definitions, ref_prefix=ref_prefix)
+            examples=info.examples, definitions=definitions, ref_prefix=ref_prefix, mode=mode)
         if info.required:
             required.append(key)
     schema: dict = {"properties": properties}
@@ -253,7 +273,7 @@ def _clean_docstring(text: str) -> str:
     return inspect.cleandoc(text)
 
 
-def _dataclass_schema(cls, definitions: dict, ref_prefix: str) -> dict:
+def _dataclass_schema(cls, definitions: dict, ref_prefix: str, mode: str) -> dict:
     hints = typing.get_type_hints(cls, include_extras=True)
     properties = {}
     required = []
@@ -262,7 +282,7 @@ def _dataclass_schema(cls, definitions: dict, ref_prefix: str) -> dict:
         properties[field.name] = _property_schema(
             hints[field.name], None, title=field_title(field.name), has_default=has_default,
             default=field.default, description=None, examples=None, definitions=definitions,
-            ref_prefix=ref_prefix)
+            ref_prefix=ref_prefix, mode=mode)
         if not has_default and field.default_factory is dataclasses.MISSING:
             required.append(field.name)
     schema: dict = {"properties": properties}
@@ -273,10 +293,10 @@ def _dataclass_schema(cls, definitions: dict, ref_prefix: str) -> dict:
     return schema
 
 
-def model_json_schema(model) -> dict:
+def model_json_schema(model, mode: str = "validation") -> dict:
     """A model's own schema with nested schemas under "$defs" (Model.model_json_schema)."""
     definitions: dict = {}
-    schema = _model_schema(model, definitions, "#/$defs/")
+    schema = _model_schema(model, definitions, "#/$defs/", mode)
     definitions.pop(model.__name__, None)
     if definitions:
         schema = {"$defs": dict(sorted(definitions.items())), **schema}

@@ -172,11 +172,11 @@ class Model:
         return cls.model_validate(data)
 
     @classmethod
-    def model_json_schema(cls) -> dict:
+    def model_json_schema(cls, mode: str = "validation") -> dict:
         """This model's JSON Schema (2020-12), nested models under "$defs"."""
         from miniasgi.jsonschema import model_json_schema
 
-        return model_json_schema(cls)
+        return model_json_schema(cls, mode)
 
     # ---- output -------------------------------------------------------------------------
 

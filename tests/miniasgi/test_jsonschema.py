@@ -71,9 +71,22 @@ class Forbidding(Model):
     id: int
 
 
-@pytest.mark.parametrize("model", [User, Item, Forbidding], ids=lambda model: model.__name__)
-def test_model_json_schema_matches_pydantic(model):
-    assert model.model_json_schema() == to_pydantic(model).model_json_schema()
+class Priced(Model):
+    price: decimal.Decimal = decimal.Decimal("1.50")
+    when: datetime.datetime = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    amounts: list[decimal.Decimal] = Field(examples=[[decimal.Decimal("2.5")]])
+
+
+@pytest.mark.parametrize("mode", ["validation", "serialization"])
+@pytest.mark.parametrize("model", [User, Item, Forbidding, Priced],
+                         ids=lambda model: model.__name__)
+def test_model_json_schema_matches_pydantic(model, mode):
+    assert model.model_json_schema(mode) == to_pydantic(model).model_json_schema(mode=mode)
+
+
+def test_an_unknown_schema_mode_is_refused():
+    with pytest.raises(ValueError, match="mode must be 'validation' or 'serialization'"):
+        schema_of(int, definitions={}, mode="output")
 
 
 @pytest.mark.parametrize("annotation", [
