@@ -316,7 +316,8 @@
       else if (parameter.in === "query") values.forEach((item) => url.searchParams.append(parameter.name, item));
       else if (parameter.in === "header") headers.set(parameter.name, value);
       // Browsers do not let a script set the Cookie header: set the cookie for this
-      // origin instead, and fetch() sends it.
+      // origin instead, and fetch() sends it. The value is percent-encoded because
+      // RFC 6265 §4.1.1 allows no space, ";" or "," in it (a ";" would add attributes).
       else if (parameter.in === "cookie") document.cookie = `${parameter.name}=${encodeURIComponent(value)}; path=/`;
     }
     url.pathname = base.pathname.replace(/\/$/, "") + urlPath;

@@ -197,6 +197,11 @@ async def upload(files: Annotated[list[UploadFile], File()], note: Annotated[str
     return {"files": contents, "note": note}
 
 
+@app.get("/session", tags=["files"])
+def session(session_id: Annotated[str, Cookie()]):
+    return {"session_id": session_id}
+
+
 @app.get("/docs-of-nothing", include_in_schema=False)
 def docs_of_nothing():
     page = docs_html(openapi_url="/missing.json", title="Nothing", assets_url="/docs/assets")
@@ -204,7 +209,7 @@ def docs_of_nothing():
 """
 
 FASTAPI_HEADER = """
-from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
+from fastapi import Cookie, Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.security import APIKeyHeader, HTTPBasic, HTTPBearer, OAuth2PasswordBearer
 from pydantic import BaseModel as Model
@@ -218,7 +223,7 @@ def App(**options):
 MINIASGI_HEADER = """
 from types import SimpleNamespace
 
-from miniasgi import App, Depends, File, Form, Header, HTTPException, HTMLResponse, Model
+from miniasgi import App, Cookie, Depends, File, Form, Header, HTTPException, HTMLResponse, Model
 from miniasgi import Request, SecurityBase, UploadFile
 from miniasgi.docs import docs_headers, docs_html
 
@@ -498,7 +503,7 @@ def test_the_page_lists_the_operations_grouped_by_tag(browser, server_url):
         ["items", ["read_item_items__item_id__get", "create_item_items__post"]],
         ["users", ["read_me_users_me_get", "admin_admin_get", "whoami_whoami_get",
                    "basic_user_basic_get"]],
-        ["files", ["upload_upload_post"]],
+        ["files", ["upload_upload_post", "session_session_get"]],
     ]
     header = browser.evaluate(
         "[document.title, document.getElementById('api-version').textContent,"
@@ -822,4 +827,22 @@ def test_the_page_files_are_declared_as_package_data_so_an_installed_miniasgi_ha
     assert missing == [], (
         f"miniasgi/static/{missing} not in [tool.setuptools.package-data]: add "
         'miniasgi = ["static/*"] to pyproject.toml'
+    )
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_cookie_parameter_is_sent_as_a_cookie(browser, server_url):
+    _open_docs(browser, server_url)
+    browser.evaluate("fill('session_session_get', 'session_id', 'abc-123');"
+                     "run('session_session_get'); true")  # fmt: skip
+    result = _result_when_done(browser, "session_session_get")
+    assert json.loads(result["body"]) == {"session_id": "abc-123"}
+    # A value outside RFC 6265's cookie-octets is percent-encoded, so a ";" cannot
+    # smuggle in cookie attributes; the server sees the encoded text.
+    browser.evaluate("fill('session_session_get', 'session_id', 'a;b c');"
+                     "run('session_session_get'); true")  # fmt: skip
+    browser.wait_for(
+        "(result('session_session_get').body || '').includes('a%3Bb%20c')",
+        "the encoded cookie did not arrive",
     )
