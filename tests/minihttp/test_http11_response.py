@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import h11
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minihttp.errors import LocalProtocolError
 from minihttp.http11 import CONTINUE_RESPONSE, RequestHead, ResponseWriter, simple_response
@@ -306,3 +308,44 @@ def test_h11_reads_our_responses_as_we_meant_them(method, version, status, heade
     expected_body = b"" if method == b"HEAD" or status in (204, 304) else b"".join(chunks)
     assert body == expected_body
     assert type(events[-1]) is h11.EndOfMessage
+
+
+response_field_names = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12
+).filter(lambda name: name not in {"content-length", "transfer-encoding", "connection",
+                                   "date", "server"}).map(str.encode)
+response_field_values = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyz0123456789 ;=/,", max_size=20
+).map(lambda value: value.strip().encode())
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    method=st.sampled_from([b"GET", b"POST", b"HEAD"]),
+    status=st.sampled_from([200, 201, 202, 204, 301, 304, 400, 404, 418, 500, 503]),
+    fields=st.lists(st.tuples(response_field_names, response_field_values), max_size=6),
+    chunks=st.lists(st.binary(max_size=50), min_size=1, max_size=4),
+    declare_length=st.booleans(),
+)
+def test_any_response_we_write_reads_back_the_same_with_h11(
+    method, status, fields, chunks, declare_length
+):
+    body = b"".join(chunks)
+    headers = list(fields)
+    if declare_length and status not in (204, 304):
+        headers.append((b"content-length", b"%d" % len(body)))
+    response_writer = ResponseWriter(request(method=method), date=DATE)
+    wire = response_writer.head(status, headers)
+    for index, chunk in enumerate(chunks):
+        wire += response_writer.body(chunk if method == b"HEAD" or status not in (204, 304)
+                                     else b"", more=index < len(chunks) - 1)
+    events = read_with_h11(method, b"1.1", wire)
+    response = events[0]
+    assert response.status_code == status
+    received = [(name, value) for name, value in response.headers
+                if name not in (b"date", b"server", b"transfer-encoding", b"content-length")]
+    assert received == [(name.lower(), value) for name, value in fields]
+    expected_body = b"" if method == b"HEAD" or status in (204, 304) else body
+    assert b"".join(bytes(e.data) for e in events if type(e) is h11.Data) == expected_body
+    assert type(events[-1]) is h11.EndOfMessage
+    assert response_writer.keep_alive is True
