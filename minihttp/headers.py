@@ -48,16 +48,16 @@ TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
 FIELD_VALUE = rb"(?:[\x21-\x7e\x80-\xff](?:[ \t\x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?"
 
 TOKEN_PATTERN = re.compile(TOKEN)
-FIELD_VALUE_PATTERN = re.compile(FIELD_VALUE)
 # One whole field line by the grammar; the groups are the name and the value
 # without OWS. Used to explain a bad line and to check single lines.
 FIELD_LINE_PATTERN = re.compile(rb"(" + TOKEN + rb"):[ \t]*(" + FIELD_VALUE + rb")[ \t]*\r\n")
 # The fast form for whole blocks: the groups are the name and the value.
 # `.` stops at LF, so a match never spans two lines, and `^` in MULTILINE mode
-# only matches at a line start. A value ending in OWS fails the look-behind, so
-# its line does not match and the block takes the strict path; control bytes in
-# a value are caught by parse_field_lines's translate check. (Excluding trailing OWS with
-# `.*?` or `.*[^ \t]` instead makes the engine backtrack and doubles its time.)
+# only matches at a line start. A value ending in OWS fails the look-behind,
+# so its line does not match and the block takes the strict path; control
+# bytes in a value are caught by the translate check in parse_field_lines.
+# (Excluding trailing OWS with `.*?` or `.*[^ \t]` instead makes the regex
+# engine backtrack, which doubles its time.)
 FAST_FIELD_LINE_PATTERN = re.compile(rb"(?m)^(" + TOKEN + rb"):[ \t]*(.*)(?<![ \t])\r\n")
 # Every byte a field line may hold apart from its CRLF (RFC 9110 §5.5).
 FIELD_LINE_BYTES = bytes([9, *range(0x20, 0x7F), *range(0x80, 0x100)])

@@ -40,7 +40,6 @@ VERSION_PATTERN = re.compile(rb"HTTP/[0-9]\.[0-9]")
 MAX_CONTENT_LENGTH_DIGITS = 18
 
 
-
 class RequestHead:
     """A parsed request line and header block, plus what they imply.
 
