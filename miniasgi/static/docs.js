@@ -70,6 +70,11 @@
     return schema.format === "binary" || schema.contentMediaType === "application/octet-stream";
   }
 
+  const STRING_EXAMPLES = {
+    date: "2024-01-31", "date-time": "2024-01-31T12:00:00Z", email: "user@example.com",
+    uuid: "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+  };
+
   // A plausible example value, used to pre-fill the JSON body editor.
   function exampleFor(schema, depth = 0) {
     schema = withoutNull(resolve(schema));
@@ -81,10 +86,15 @@
     if (schema.anyOf || schema.oneOf) return exampleFor((schema.anyOf || schema.oneOf)[0], depth + 1);
     switch (schema.type) {
       case "string":
-        return { date: "2024-01-31", "date-time": "2024-01-31T12:00:00Z", uuid: "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-          email: "user@example.com" }[schema.format] || "string";
-      case "integer": return schema.minimum ?? (schema.exclusiveMinimum !== undefined ? Math.floor(schema.exclusiveMinimum) + 1 : 0);
-      case "number": return schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : 0);
+        return STRING_EXAMPLES[schema.format] || "string";
+      case "integer":
+      case "number": {
+        // The smallest value the bounds allow, so the example passes validation.
+        if (schema.minimum !== undefined) return schema.minimum;
+        if (schema.exclusiveMinimum === undefined) return 0;
+        const above = schema.exclusiveMinimum + 1;
+        return schema.type === "integer" ? Math.floor(above) : above;
+      }
       case "boolean": return true;
       case "null": return null;
       case "array": return [exampleFor(schema.items || {}, depth + 1)];
@@ -142,7 +152,8 @@
     const lines = Object.entries(resolved.properties).map(([propertyName, property]) => {
       const mark = required.has(propertyName) ? "*" : "";
       const description = resolve(property).description ? "  " + resolve(property).description : "";
-      return `${indent}  ${propertyName}${mark}: ${schemaText(property, indent + "  ", expanded)}${description}`;
+      const type = schemaText(property, indent + "  ", expanded);
+      return `${indent}  ${propertyName}${mark}: ${type}${description}`;
     });
     return `${name || "object"} {\n${lines.join("\n")}\n${indent}}`;
   }
@@ -183,7 +194,9 @@
     for (const [tag, operations] of groups) {
       if (!operations.length) continue;
       const section = element("section", { class: "tag", "data-tag": tag }, element("h2", { text: tag }));
-      if (tagDescriptions.get(tag)) section.append(element("p", { class: "description", text: tagDescriptions.get(tag) }));
+      if (tagDescriptions.get(tag)) {
+        section.append(element("p", { class: "description", text: tagDescriptions.get(tag) }));
+      }
       for (const entry of operations) section.append(renderOperation(...entry));
       container.append(section);
     }
@@ -204,7 +217,9 @@
       class: `operation method-${method}${operation.deprecated ? " deprecated" : ""}`,
       "data-operation-id": operation.operationId || `${method} ${path}`,
     }, summary);
-    if (operation.description) details.append(element("p", { class: "description", text: operation.description }));
+    if (operation.description) {
+      details.append(element("p", { class: "description", text: operation.description }));
+    }
 
     const inputs = {}; // parameter name -> input element
     if (parameters.length) details.append(renderParameters(parameters, inputs));
@@ -229,7 +244,9 @@
         placeholder: resolve(schema).type === "array" ? "comma, separated" : typeName(schema),
       });
       const example = resolve(schema).default;
-      if (example !== undefined && example !== null) input.value = Array.isArray(example) ? example.join(",") : example;
+      if (example !== undefined && example !== null) {
+        input.value = Array.isArray(example) ? example.join(",") : example;
+      }
       inputs[parameter.name] = { input, parameter };
       return element("tr", {},
         element("td", {}, element("code", { text: parameter.name + (parameter.required ? "*" : "") })),
@@ -260,9 +277,10 @@
     const fields = {};
     const required = new Set(resolve(schema).required || []);
     for (const [name, property] of Object.entries(resolve(schema).properties || {})) {
-      const file = isFile(property) || (resolve(property).type === "array" && isFile(resolve(property).items || {}));
+      const isArray = resolve(property).type === "array";
+      const file = isFile(property) || (isArray && isFile(resolve(property).items || {}));
       const type = file ? "file" : resolve(property).format === "password" ? "password" : "text";
-      const input = element("input", { name, type, multiple: file && resolve(property).type === "array" });
+      const input = element("input", { name, type, multiple: file && isArray });
       const fallback = resolve(property).default;
       if (!file && fallback !== undefined && fallback !== null) input.value = fallback;
       fields[name] = input;
@@ -279,7 +297,9 @@
       return element("tr", {},
         element("td", {}, element("code", { text: code })),
         element("td", { text: response.description || "" }),
-        element("td", {}, media ? element("pre", { class: "schema", text: `${media[0]}\n${schemaText(schema || {})}` }) : null));
+        element("td", {}, media
+          ? element("pre", { class: "schema", text: `${media[0]}\n${schemaText(schema || {})}` })
+          : null));
     });
     return element("div", { class: "responses" }, element("h3", { text: "Responses" }),
       element("table", {}, element("tbody", {}, ...rows)));
@@ -374,7 +394,10 @@
       element("h3", { text: "Response" }),
       element("p", { class: "request-line", text: `${request.init.method} ${request.url}` }),
       element("pre", { class: "curl", text: curlCommand(request) }),
-      element("p", { class: `status-code status-${String(response.status)[0]}xx`, text: `${response.status} ${response.statusText}` }),
+      element("p", {
+        class: `status-code status-${String(response.status)[0]}xx`,
+        text: `${response.status} ${response.statusText}`,
+      }),
       element("pre", { class: "response-headers", text: headerLines }),
       element("pre", { class: "response-body", text: shown }));
   }
@@ -407,7 +430,9 @@
       if (credential.kind === "apiKey") {
         if (credential.in === "header") headers.set(credential.name, credential.value);
         if (credential.in === "query") url.searchParams.set(credential.name, credential.value);
-        if (credential.in === "cookie") document.cookie = `${credential.name}=${encodeURIComponent(credential.value)}; path=/`;
+        if (credential.in === "cookie") {
+          document.cookie = `${credential.name}=${encodeURIComponent(credential.value)}; path=/`;
+        }
       }
     }
   }
@@ -452,11 +477,14 @@
     let authorize;
     if (scheme.type === "oauth2" && scheme.flows && scheme.flows.password) {
       const flow = scheme.flows.password;
-      box.append(element("p", { class: "flow", text: `Password flow: your username and password are posted to ${flow.tokenUrl}` }));
+      box.append(element("p", {
+        class: "flow", text: `Password flow: your username and password are posted to ${flow.tokenUrl}`,
+      }));
       const username = field("username"), password = field("password", "password");
       const scopes = Object.keys(flow.scopes || {}).map((scope) => {
         const checkbox = element("input", { type: "checkbox", value: scope });
-        box.append(element("label", { class: "scope" }, checkbox, element("span", { text: `${scope}: ${flow.scopes[scope]}` })));
+        const label = element("span", { text: `${scope}: ${flow.scopes[scope]}` });
+        box.append(element("label", { class: "scope" }, checkbox, label));
         return checkbox;
       });
       authorize = () => passwordLogin(name, flow.tokenUrl, username.value, password.value,
@@ -471,10 +499,15 @@
       const value = field(`${scheme.name} (${scheme.in})`);
       authorize = () => setCredential(name, { kind: "apiKey", in: scheme.in, name: scheme.name, value: value.value });
     } else {
-      box.append(element("p", { text: "This page cannot authorize with this scheme; send the credentials from a client." }));
+      box.append(element("p", {
+        text: "This page cannot authorize with this scheme; send the credentials from a client.",
+      }));
       return box;
     }
-    box.append(element("button", { type: "button", class: "authorize-scheme", text: "Authorize", onclick: authorize }), message);
+    const button = element("button", {
+      type: "button", class: "authorize-scheme", text: "Authorize", onclick: authorize,
+    });
+    box.append(button, message);
     return box;
   }
 
@@ -492,7 +525,8 @@
       const answer = await response.json().catch(() => ({}));
       if (!response.ok || !answer.access_token) {
         const detail = answer.error_description || answer.detail || answer.error || "";
-        message.textContent = `login failed: ${response.status} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`;
+        const shown = typeof detail === "string" ? detail : JSON.stringify(detail);
+        message.textContent = `login failed: ${response.status} ${shown}`;
         return;
       }
       setCredential(name, { kind: "bearer", token: answer.access_token });
