@@ -76,9 +76,15 @@ says a recipient MAY accept it; we do not, because a front proxy that accepts
 bare LF where we do not (or the reverse) would see different headers, and
 every real client sends CRLF. Bare CR is refused as the RFC requires.
 
-The response side (`ResponseWriter`, `simple_response`) lives in
-minihttp.response and is re-exported here, so `minihttp.http11` is the one
-import a server needs.
+The pieces, one idea per module, all re-exported here so that
+`minihttp.http11` is the one import a server needs:
+
+    minihttp.events        the event classes and sentinels
+    minihttp.headers       field syntax: what a valid header line is
+    minihttp.request_head  what a head means: Host, body length, keep-alive
+    minihttp.chunked       the chunked coding's size lines, and the encoder
+    minihttp.response      ResponseWriter and simple_response (the writing side)
+    minihttp.errors        RemoteProtocolError and LocalProtocolError
 """
 
 from __future__ import annotations
