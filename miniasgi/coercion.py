@@ -14,6 +14,7 @@ as it checks, in the "lax mode" pydantic v2 defines and FastAPI users expect:
 | UUID     | the 32-hex, hyphenated, {braced} and urn:uuid: forms; 16 raw bytes  |
 | datetime | RFC 3339 text, a date, a Unix timestamp (number or digit string)    |
 | date     | "YYYY-MM-DD", a datetime or timestamp that falls exactly at midnight |
+| time     | "HH:MM[:SS[.f]][offset]", seconds since midnight (as UTC)           |
 
 Every function here takes a value and returns the converted value or raises
 `Invalid`, which carries a list of error dicts shaped as FastAPI answers them
@@ -37,6 +38,8 @@ from miniasgi.datetimes import (
     maybe_timestamp,
     parse_date,
     parse_datetime,
+    parse_time,
+    seconds_to_time,
     timestamp_to_datetime,
 )
 
@@ -81,6 +84,8 @@ MESSAGES = {
     "literal_error": lambda c: f"Input should be {c['expected']}",
     "enum": lambda c: f"Input should be {c['expected']}",
     "list_type": "Input should be a valid list",
+    "sequence_str": lambda c: f"'{c['type_name']}' instances are not allowed as a Sequence value",
+    "is_instance_of": lambda c: f"Input should be an instance of {c['class']}",
     "set_type": "Input should be a valid set",
     "frozen_set_type": "Input should be a valid frozenset",
     "tuple_type": "Input should be a valid tuple",
@@ -104,6 +109,8 @@ MESSAGES = {
     "datetime_type": "Input should be a valid datetime",
     "datetime_parsing": lambda c: f"Input should be a valid datetime, {c['error']}",
     "datetime_from_date_parsing": lambda c: f"Input should be a valid datetime or date, {c['error']}",
+    "time_type": "Input should be a valid time",
+    "time_parsing": lambda c: f"Input should be in a valid time format, {c['error']}",
     "date_type": "Input should be a valid date",
     "date_parsing": lambda c: f"Input should be a valid date in the format YYYY-MM-DD, {c['error']}",
     "date_from_datetime_parsing": lambda c: f"Input should be a valid date or datetime, {c['error']}",
@@ -411,6 +418,20 @@ def _date_from_text(text: str) -> datetime.date:
     return _date_from_exact_datetime(moment, text)
 
 
+def to_time(value) -> datetime.time:
+    kind = type(value)
+    if kind is datetime.time:
+        return value
+    try:
+        if kind is str:  # unlike a datetime, a time is never read from a digit string
+            return parse_time(value)
+        if kind is int or kind is float:
+            return seconds_to_time(value)
+    except DateParseError as problem:
+        fail("time_parsing", value, {"error": str(problem)})
+    fail("time_type", value)
+
+
 # The converter for each plain type, and the Python types that match it exactly (used by
 # unions to prefer the member a value already is, as pydantic's "smart" union mode does).
 SCALAR_CONVERTERS = {
@@ -423,4 +444,5 @@ SCALAR_CONVERTERS = {
     uuid.UUID: (to_uuid, (uuid.UUID,)),
     datetime.datetime: (to_datetime, (datetime.datetime,)),
     datetime.date: (to_date, (datetime.date,)),
+    datetime.time: (to_time, (datetime.time,)),
 }

@@ -26,7 +26,15 @@ from miniasgi.coercion import Invalid, fail, make_error
 SEQUENCE_INPUTS = (list, tuple, set, frozenset, collections.deque,
                    type({}.keys()), type({}.values()))
 
-FIELD_TYPE_NAMES = {list: "List", set: "Set", frozenset: "Frozenset", tuple: "Tuple",
+# typing's abstract containers, and the concrete check each gets.
+ABSTRACT_TO_CONCRETE = {
+    list: list, set: set, frozenset: frozenset, tuple: tuple, dict: dict,
+    collections.abc.Sequence: collections.abc.Sequence,
+    collections.abc.MutableSequence: list,
+    collections.abc.Mapping: dict, collections.abc.MutableMapping: dict,
+}
+
+FIELD_TYPE_NAMES = {collections.abc.Sequence: "List", list: "List", set: "Set", frozenset: "Frozenset", tuple: "Tuple",
                     dict: "Dictionary"}
 TYPE_ERRORS = {list: "list_type", set: "set_type", frozenset: "frozen_set_type",
                tuple: "tuple_type", dict: "dict_type"}
@@ -46,9 +54,11 @@ def compile_container(annotation, constraints, from_attributes: bool = False
     def compile_check(item_annotation):
         return validation.compile_check(item_annotation, from_attributes=from_attributes)
 
-    origin = typing.get_origin(annotation) or annotation
+    origin = ABSTRACT_TO_CONCRETE.get(typing.get_origin(annotation) or annotation)
     arguments = typing.get_args(annotation)
-    if origin is dict:
+    if origin is collections.abc.Sequence:
+        check = _abstract_sequence_check(compile_check(arguments[0]) if arguments else None)
+    elif origin is dict:
         key_check = compile_check(arguments[0]) if arguments else None
         value_check = compile_check(arguments[1]) if arguments else None
         check = _dict_check(key_check, value_check)
@@ -96,6 +106,23 @@ def _sequence_check(origin, item_check):
         return items if origin is list else build(items)
 
     return sequence_check
+
+
+def _abstract_sequence_check(item_check):
+    """Sequence[T]: a list stays a list and a tuple a tuple; text is refused (pydantic's rule:
+    a str is a sequence of characters, almost never what a Sequence[str] field means)."""
+
+    def abstract_sequence_check(value):
+        if isinstance(value, str | bytes):
+            fail("sequence_str", value, {"type_name": type(value).__name__})
+        if not isinstance(value, list | tuple):
+            fail("is_instance_of", value, {"class": "Sequence"})
+        if item_check is None:
+            return value
+        items = _check_items(value, item_check)
+        return items if isinstance(value, list) else tuple(items)
+
+    return abstract_sequence_check
 
 
 def _positional_tuple_check(item_checks: tuple):

@@ -37,6 +37,8 @@ __all__ = [
     "DateParseError",
     "parse_date",
     "parse_datetime",
+    "parse_time",
+    "seconds_to_time",
     "timestamp_to_datetime",
 ]
 
@@ -175,6 +177,28 @@ def parse_datetime(text: str) -> datetime.datetime:
     if position != len(text):
         raise DateParseError("unexpected extra characters at the end of the input")
     return datetime.datetime.combine(date, time, tzinfo)
+
+
+def parse_time(text: str) -> datetime.time:
+    """Read HH:MM[:SS[.ffffff]][offset] (RFC 3339 partial-time, with pydantic's relaxations)."""
+    data = text.encode("utf-8", "surrogatepass")
+    time, position = _read_time_part(data, 0)
+    tzinfo, position = _read_offset(data, position)
+    if position != len(data):
+        raise DateParseError("unexpected extra characters at the end of the input")
+    return time.replace(tzinfo=tzinfo)
+
+
+def seconds_to_time(seconds: float | int) -> datetime.time:
+    """Seconds since midnight as a UTC time of day (pydantic's reading of a number)."""
+    if seconds > 86_399:
+        raise DateParseError("numeric times may not exceed 86,399 seconds")
+    if seconds < 0:
+        raise DateParseError("time in seconds should be positive")
+    whole = int(seconds)
+    microseconds = math.floor((seconds - whole) * 1_000_000 + 0.5)
+    hours, rest = divmod(whole, 3600)
+    return datetime.time(hours, rest // 60, rest % 60, microseconds, tzinfo=UTC)
 
 
 def maybe_timestamp(text: str) -> float | int | None:

@@ -29,6 +29,7 @@ examples. Properties that are references carry no title, again as pydantic.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import datetime
 import decimal
@@ -60,6 +61,9 @@ SIMPLE_SCHEMAS = {
                                 {"type": "string", "pattern": DECIMAL_TEXT_PATTERN}]},
 }
 
+ABSTRACT_CONTAINERS = {collections.abc.Sequence: list, collections.abc.MutableSequence: list,
+                       collections.abc.Mapping: dict, collections.abc.MutableMapping: dict}
+
 JSON_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean",
                    type(None): "null"}
 
@@ -90,6 +94,10 @@ def schema_of(annotation, constraints: Constraints | None = None, *, definitions
     if mode not in ("validation", "serialization"):
         raise ValueError(f"mode must be 'validation' or 'serialization', not {mode!r}")
     annotation, inner = unwrap_annotated(annotation)
+    if hasattr(annotation, "__supertype__"):  # typing.NewType: described as its supertype
+        return schema_of(annotation.__supertype__, inner.merged_with(constraints) if inner
+                         else constraints, definitions=definitions, ref_prefix=ref_prefix,
+                         mode=mode)
     if inner is not None:
         constraints = inner.merged_with(constraints)
     schema = _type_schema(annotation, definitions, ref_prefix, mode)
@@ -117,7 +125,7 @@ def _type_schema(annotation, definitions: dict, ref_prefix: str, mode: str) -> d
     if _is_referenced(annotation):
         _define(annotation, definitions, ref_prefix, mode)
         return {"$ref": ref_prefix + annotation.__name__}
-    container = origin or annotation
+    container = ABSTRACT_CONTAINERS.get(origin or annotation, origin or annotation)
     if container in (list, set, frozenset, tuple):
         return _array_schema(container, arguments, definitions, ref_prefix, mode)
     if container is dict:

@@ -42,6 +42,7 @@ Where this module deliberately differs from pydantic v2:
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import datetime
 import enum
@@ -208,6 +209,10 @@ def compile_check(annotation, constraints: Constraints | None = None, *,
     from_attributes=True reads models from any object's attributes (response models).
     """
     annotation, inner_constraints = unwrap_annotated(annotation)
+    while hasattr(annotation, "__supertype__"):  # typing.NewType("UserId", int) checks as int
+        annotation, more_constraints = unwrap_annotated(annotation.__supertype__)
+        if more_constraints is not None:
+            inner_constraints = more_constraints.merged_with(inner_constraints)
     if inner_constraints is not None:
         constraints = inner_constraints.merged_with(constraints)
     if constraints is not None and constraints.is_empty():
@@ -238,9 +243,7 @@ def _compile_type(annotation, constraints: Constraints | None, from_attributes: 
         return models.model_check(annotation, from_attributes)
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         return models.dataclass_check(annotation, from_attributes)
-    if annotation in (list, set, frozenset, tuple, dict) or origin in (
-        list, set, frozenset, tuple, dict
-    ):
+    if annotation in CONTAINER_TYPES or origin in CONTAINER_TYPES:
         from miniasgi import containers
 
         return containers.compile_container(annotation, constraints, from_attributes)
@@ -249,6 +252,11 @@ def _compile_type(annotation, constraints: Constraints | None, from_attributes: 
         f"datetime, date, UUID, Decimal, an Enum, a Literal, list/set/tuple/dict, a Model "
         f"or a dataclass (or typing.Any to accept anything)"
     )
+
+
+CONTAINER_TYPES = (list, set, frozenset, tuple, dict, collections.abc.Sequence,
+                   collections.abc.MutableSequence, collections.abc.Mapping,
+                   collections.abc.MutableMapping)
 
 
 def _compile_union(members: tuple, from_attributes: bool) -> Check:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import typing
 import uuid
 from typing import Annotated, Any, Literal, Optional
 
@@ -98,6 +99,8 @@ def test_an_unknown_schema_mode_is_refused():
     Annotated[str, Constraints(min_length=1, max_length=5, pattern="x")],
     Annotated[list[int], Constraints(min_length=1, max_length=3)],
     Annotated[dict[str, int], Constraints(min_length=1)],
+    datetime.time, typing.Sequence[int], typing.Mapping[str, float],
+    typing.NewType("UserId", int),
 ], ids=repr)
 def test_schema_of_an_annotation_matches_pydantic_with_components_refs(annotation):
     definitions: dict = {}

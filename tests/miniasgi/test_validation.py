@@ -133,6 +133,15 @@ def test_constraints_given_to_compile_validator_override_annotated_ones():
         validator(0)
 
 
+def test_a_new_type_checks_as_its_supertype_with_its_constraints():
+    short_name = typing.NewType("ShortName", Annotated[str, Constraints(max_length=2)])
+    validator = compile_validator(short_name)
+    assert validator("ab") == "ab"
+    with pytest.raises(ValidationError) as caught:
+        validator("abc")
+    assert caught.value.errors[0]["type"] == "string_too_long"
+
+
 def test_pattern_is_searched_not_anchored_as_in_pydantic():
     validator = compile_validator(str, Constraints(pattern=r"\d"))
     assert validator("abc1") == "abc1"

@@ -210,6 +210,10 @@ SCALAR_CASES = {
         "2020-01-01_00:00", "20a0-01-01", "2020-a1-01", "2020-01-a1", "2020-01x01",
         "2020-00-01", "2020-01-00", "2020-01-32", "2020-01-01T00:00:00+02:00:00",
     ],
+    datetime.time: ["10:20", "10:20:30.5", "10:20:30Z", "10:20:30+02:00", "x", "25:00", "10",
+                    3600, 3600.5, 86399, 86400, -1, None, datetime.datetime(2020, 1, 1),
+                    "10:20:30 ", "1020", "3600", "10:61", "10:20:30.1234567", True,
+                    datetime.time(1, 2)],
     Any: [1, "x", None, [1]],
     None: [None, 1, "x"],
 }
@@ -291,6 +295,12 @@ CONTAINER_AND_CHOICE_CASES = [
     (Color, ["blue", "red", Color.RED, 1]),
     (Level, ["1", 3, 1, Level.LOW, "x", 1.0]),
     (list[Color], [["red", "x"]]),
+    (typing.Sequence[int], [[1, "2"], (1,), "abc", b"ab", {1}, None, [1, "x"], ("x",)]),
+    (typing.MutableSequence[int], [[1, "2"], (1,), "x"]),
+    (typing.Mapping[str, int], [{"a": "1"}, [1], {"a": "x"}]),
+    (typing.List[int], [["1"]]),  # noqa: UP006
+    (typing.Dict[str, int], [{"a": "x"}]),  # noqa: UP006
+    (typing.NewType("UserId", int), ["x", "5"]),
 ]
 
 
@@ -363,7 +373,7 @@ boolish_text = st.sampled_from(["true", "false", "yes", "no", "on", "off", "1", 
 
 PROPERTY_ANNOTATIONS = [
     int, float, bool, str, decimal.Decimal, uuid.UUID, datetime.datetime, datetime.date,
-    list[int], dict[str, int], Optional[int], Union[int, str], Literal["a", 1], Color, Level,  # noqa: UP007
+    datetime.time, list[int], dict[str, int], Optional[int], Union[int, str], Literal["a", 1], Color, Level,  # noqa: UP007
     tuple[int, str], set[int], list[Union[int, bool]],  # noqa: UP007
     constrained(int, ge=0, le=100), constrained(str, min_length=2, max_length=5),
 ]
