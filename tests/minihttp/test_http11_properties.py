@@ -72,8 +72,12 @@ STANDARD_METHODS = [b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"HEAD", b"OPT
 methods = st.one_of(st.sampled_from(STANDARD_METHODS),
                     tokens.filter(lambda token: token != b"CONNECT"))
 paths = st.binary(max_size=40).map(lambda raw: bytes(PCHAR[byte % len(PCHAR)] for byte in raw))
-targets = st.builds(lambda path, query: b"/" + path + (b"?" + query if query else b""),
-                    paths, st.one_of(st.none(), paths))
+origin_forms = st.builds(lambda path, query: b"/" + path + (b"?" + query if query else b""),
+                         paths, st.one_of(st.none(), paths))
+# absolute-form, as clients send to proxies (RFC 9112 §3.2.2)
+absolute_forms = st.builds(lambda scheme, origin: scheme + b"://example.com:8080" + origin,
+                           st.sampled_from([b"http", b"https"]), origin_forms)
+targets = st.one_of(origin_forms, absolute_forms)
 field_values = st.one_of(
     st.just(b""),
     st.lists(st.binary(min_size=1, max_size=15).map(
