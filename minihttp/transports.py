@@ -900,6 +900,10 @@ async def sendfile_by_writes(transport, file, offset=0, count=None) -> int:
         chunk = file.read(size)
         if not chunk:
             break
+        if transport.is_closing():
+            raise ConnectionError(
+                f"the connection closed while sendfile() was sending ({total} bytes sent)"
+            )
         transport.write(chunk)
         total += len(chunk)
         await transport._wait_until_drained()

@@ -11,8 +11,10 @@ import concurrent.futures
 import contextvars
 import gc
 import logging
+import signal
 import socket
 import struct
+import threading
 
 import pytest
 
@@ -416,3 +418,174 @@ def test_a_generator_that_fails_to_close_is_reported(caplog):
     with caplog.at_level(logging.ERROR, logger="minihttp.loop"):
         run(main())
     assert any("closing async generator" in record.getMessage() for record in caplog.records)
+
+
+# ---- buffered protocols that misbehave, sendfile that must wait ---------------------
+
+
+class LendsNoBuffer(asyncio.BufferedProtocol):
+    def __init__(self) -> None:
+        self.lost = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def get_buffer(self, size_hint):
+        return bytearray()  # a protocol bug: nothing to read into
+
+    def buffer_updated(self, count):
+        raise AssertionError("never called")
+
+    def connection_lost(self, error):
+        self.lost.set_result(error)
+
+
+def test_a_buffered_protocol_that_lends_an_empty_buffer_is_reported():
+    async def main():
+        loop = asyncio.get_running_loop()
+        contexts = []
+        loop.set_exception_handler(lambda loop, context: contexts.append(context))
+        protocols = []
+        server = await loop.create_server(
+            lambda: protocols.append(LendsNoBuffer()) or protocols[-1], "127.0.0.1", 0
+        )
+        client = socket.create_connection(server.sockets[0].getsockname())
+        client.sendall(b"data")
+        while not protocols:
+            await asyncio.sleep(0.001)
+        error = await asyncio.wait_for(protocols[0].lost, 10)
+        client.close()
+        server.close()
+        return str(error), [context["message"] for context in contexts]
+
+    error, messages = run(main())
+    assert "empty buffer" in error
+    assert messages == ["Fatal error: protocol.get_buffer() call failed."]
+
+
+class Collector(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.received = bytearray()
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.received += data
+
+
+def test_sendfile_waits_for_a_paused_reader_and_fails_if_the_connection_ends(tmp_path):
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"f" * (16 * 1024 * 1024))
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        receivers = []
+        server = await loop.create_server(
+            lambda: receivers.append(Collector()) or receivers[-1], "127.0.0.1", 0
+        )
+        port = server.sockets[0].getsockname()[1]
+        transport, _ = await loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
+        while not receivers or receivers[0].transport is None:
+            await asyncio.sleep(0.001)
+        receivers[0].transport.pause_reading()
+        with path.open("rb") as file:
+            sending = asyncio.ensure_future(loop.sendfile(transport, file))
+            await asyncio.sleep(0.05)
+            waited = not sending.done()  # 16 MiB cannot all be buffered by the kernels
+            receivers[0].transport.resume_reading()
+            sent = await asyncio.wait_for(sending, 30)
+        # A second transfer that loses its connection midway raises.
+        receivers[0].transport.pause_reading()
+        with path.open("rb") as file:
+            sending = asyncio.ensure_future(loop.sendfile(transport, file))
+            await asyncio.sleep(0.05)
+            transport.abort()
+            with pytest.raises(ConnectionError, match="closed while sendfile"):
+                await asyncio.wait_for(sending, 10)
+        server.close()
+        return waited, sent
+
+    assert run(main()) == (True, 16 * 1024 * 1024)
+
+
+# ---- signals and the executor, off the happy path -----------------------------------
+
+
+def test_a_signal_that_cannot_be_caught_is_refused(run_async):
+    async def main():
+        with pytest.raises(RuntimeError, match="cannot be caught|cannot handle"):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGKILL, print)
+
+    run_async(main())  # asyncio and uvloop say "sig 9 cannot be caught"
+
+
+def test_signal_handlers_can_only_be_added_in_the_main_thread():
+    errors = []
+
+    def in_a_thread():
+        async def main():
+            try:
+                asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, print)
+            except RuntimeError as error:
+                errors.append(str(error))
+
+        run(main())
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert len(errors) == 1
+    assert "main thread" in errors[0]
+
+
+def test_shutdown_default_executor_gives_up_after_its_timeout(caplog):
+    release = threading.Event()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, release.wait)
+        with caplog.at_level(logging.WARNING, logger="minihttp.loop"):
+            await loop.shutdown_default_executor(timeout=0.01)
+        release.set()
+
+    loop = EventLoop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        release.set()
+        loop.close()
+    assert any("did not finish" in record.getMessage() for record in caplog.records)
+
+
+def test_run_forever_inside_a_running_loop_is_refused(loop_factory):
+    loop = loop_factory()
+    problems = []
+
+    def nested():
+        try:
+            loop.run_forever()
+        except RuntimeError as error:
+            problems.append(str(error))
+        loop.stop()
+
+    try:
+        loop.call_soon(nested)
+        loop.run_forever()
+    finally:
+        loop.close()
+    assert len(problems) == 1
+    assert "running" in problems[0]
+
+
+def test_start_tls_and_pipes_are_refused_with_a_clear_message():
+    async def main():
+        loop = asyncio.get_running_loop()
+        with pytest.raises(NotImplementedError, match="TLS"):
+            await loop.start_tls(None, None, None)
+        for method in (loop.subprocess_shell, loop.connect_read_pipe, loop.connect_write_pipe):
+            with pytest.raises(NotImplementedError, match="subprocesses or pipes"):
+                await method(None, None)
+
+    run(main())
