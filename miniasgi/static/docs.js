@@ -537,6 +537,10 @@
 
   // ---- start ---------------------------------------------------------------------------
 
+  // The schema helpers, reachable from the browser console (and from the tests):
+  // try miniasgiDocs.exampleFor({type: "array", items: {type: "integer"}}).
+  window.miniasgiDocs = { exampleFor, typeName, schemaText, curlCommand };
+
   document.getElementById("authorize-button").addEventListener("click", () => {
     document.getElementById("authorize-dialog").showModal();
   });

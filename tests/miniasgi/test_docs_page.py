@@ -846,3 +846,68 @@ def test_a_cookie_parameter_is_sent_as_a_cookie(browser, server_url):
         "(result('session_session_get').body || '').includes('a%3Bb%20c')",
         "the encoded cookie did not arrive",
     )
+
+
+# -- the page's schema helpers, table-driven (run in the page through miniasgiDocs) ---------
+
+EXAMPLES = [
+    ({"type": "integer"}, 0),
+    ({"type": "integer", "minimum": 3}, 3),
+    ({"type": "integer", "exclusiveMinimum": 0}, 1),
+    ({"type": "number", "exclusiveMinimum": 0.5}, 1.5),
+    ({"type": "string"}, "string"),
+    ({"type": "string", "format": "date-time"}, "2024-01-31T12:00:00Z"),
+    ({"type": "string", "examples": ["pen", "ink"]}, "pen"),
+    ({"type": "boolean", "default": False}, False),
+    ({"enum": ["red", "blue"], "type": "string"}, "red"),
+    ({"anyOf": [{"type": "null"}, {"type": "integer"}]}, 0),
+    ({"type": "array", "items": {"type": "string"}}, ["string"]),
+    ({"type": "object", "additionalProperties": {"type": "integer"}}, {}),
+    ({"$ref": "#/components/schemas/Item"}, {"name": "string", "price": 0}),
+]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_example_values_fit_their_schemas(browser, server_url):
+    _open_docs(browser, server_url)
+    found = browser.evaluate(
+        f"{json.dumps([schema for schema, _ in EXAMPLES])}.map(s => miniasgiDocs.exampleFor(s))"
+    )
+    assert found == [example for _, example in EXAMPLES]
+
+
+TYPE_NAMES = [
+    ({"type": "integer"}, "integer"),
+    ({"type": "string", "format": "uuid"}, "string (uuid)"),
+    ({"anyOf": [{"type": "string"}, {"type": "null"}]}, "string | null"),
+    ({"type": "array", "items": {"$ref": "#/components/schemas/Item"}}, "array of Item"),
+    ({"enum": ["a", 1]}, '"a" | 1'),
+    ({"type": "string", "contentMediaType": "application/octet-stream"}, "file"),
+    ({}, "any"),
+]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_type_names_read_as_a_student_would_say_them(browser, server_url):
+    _open_docs(browser, server_url)
+    found = browser.evaluate(
+        f"{json.dumps([schema for schema, _ in TYPE_NAMES])}.map(s => miniasgiDocs.typeName(s))"
+    )
+    assert found == [name for _, name in TYPE_NAMES]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_curl_commands_quote_what_the_shell_would_otherwise_read(browser, server_url):
+    _open_docs(browser, server_url)
+    command = browser.evaluate(
+        "miniasgiDocs.curlCommand({url: 'http://127.0.0.1/a?b=1&c=2', init: {method: 'POST',"
+        " headers: new Headers({'content-type': 'application/json'}),"
+        " body: '{\"name\": \"it\\'s\"}'}})"
+    )
+    assert command == (
+        "curl -X POST 'http://127.0.0.1/a?b=1&c=2' -H 'content-type: application/json'"
+        """ --data '{"name": "it'\\''s"}'"""
+    )
