@@ -246,10 +246,34 @@ def resolve_fields(cls) -> dict[str, FieldInfo]:
     for klass in reversed(cls.__mro__):
         local_names.update(klass.__dict__.get("__defining_namespace__") or {})
     local_names.setdefault(cls.__name__, cls)
-    hints = typing.get_type_hints(cls, localns=local_names, include_extras=True)
+    try:
+        hints = typing.get_type_hints(cls, localns=local_names, include_extras=True)
+    except NameError as problem:
+        raise TypeError(
+            f"model {cls.__name__} names a type that is not defined ({problem}): define or "
+            f"import it before {cls.__name__} is first used") from None
     for name, info in cls.model_fields.items():
         info.annotation = hints[name]
+        _merge_annotated_field(info)
     return cls.model_fields
+
+
+FIELD_DOCUMENTATION = ("alias", "title", "description", "examples")
+
+
+def _merge_annotated_field(info: FieldInfo) -> None:
+    """Take what `x: Annotated[int, Field(alias="X")] = 5` says in its metadata."""
+    if typing.get_origin(info.annotation) is not typing.Annotated:
+        return
+    for item in typing.get_args(info.annotation)[1:]:
+        if not isinstance(item, FieldInfo):
+            continue
+        for attribute in FIELD_DOCUMENTATION:
+            if getattr(info, attribute) is None:
+                setattr(info, attribute, getattr(item, attribute))
+        info.exclude = info.exclude or item.exclude
+        if info.required and not item.required:
+            info.default, info.default_factory = item.default, item.default_factory
 
 
 def _plan(cls, from_attributes: bool = False) -> list[_FieldStep]:

@@ -420,3 +420,25 @@ class Empty(Model):
 def test_a_union_of_models_picks_the_member_pydantic_picks(annotation, value):
     assert our_outcome(annotation, value, ("body",)) == pydantic_outcome(annotation, value,
                                                                          ("body",))
+
+
+def test_annotated_field_metadata_gives_alias_docs_and_constraints():
+    class Annotated_(Model):
+        count: Annotated[int, Field(gt=0, description="how many", alias="Count")] = 5
+
+    assert Annotated_.model_validate({"Count": "3"}).count == 3
+    assert Annotated_.model_validate({}).count == 5
+    assert our_outcome(Annotated_, {"Count": 0}) == pydantic_outcome(Annotated_, {"Count": 0})
+    from tests.miniasgi.test_validation_differential import to_pydantic
+
+    assert Annotated_.model_json_schema()["properties"]["Count"]["description"] == "how many"
+    assert to_pydantic(Annotated_).model_json_schema()["properties"]["Count"][
+        "description"] == "how many"
+
+
+def test_an_undefined_type_name_is_reported_with_the_model_and_the_fix():
+    class Orphan(Model):
+        parent: Missing  # noqa: F821
+
+    with pytest.raises(TypeError, match="model Orphan names a type that is not defined"):
+        Orphan.model_validate({})

@@ -19,7 +19,7 @@ from typing import Annotated, Union
 
 import pydantic
 
-from miniasgi.models import REQUIRED, Model
+from miniasgi.models import REQUIRED, FieldInfo, Model
 from miniasgi.validation import Constraints, ValidationError, compile_validator
 
 _translated_models: dict[type, type] = {}
@@ -75,6 +75,8 @@ def to_pydantic(annotation):
         for item in metadata:
             if isinstance(item, Constraints):
                 extra.append(pydantic.Field(**_field_arguments(item)))
+            elif isinstance(item, FieldInfo) and item.constraints is not None:
+                extra.append(pydantic.Field(**_field_arguments(item.constraints)))
         if not extra:
             return to_pydantic(base)
         return Annotated[(to_pydantic(base), *extra)]
