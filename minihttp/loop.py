@@ -402,6 +402,8 @@ class EventLoop(asyncio.AbstractEventLoop):
             and self._cancelled_timer_count * 2 > len(timers)
         ):
             self._forget_cancelled_timers()
+        # "Due" includes anything within one tick of the clock: waiting for a
+        # deadline the clock cannot resolve would cost a pointless extra select.
         due_before = self.time() + self._clock_resolution
         while timers and timers[0][0] <= due_before:
             handle = heapq.heappop(timers)[2]
@@ -451,6 +453,8 @@ class EventLoop(asyncio.AbstractEventLoop):
         if context is None:
             context = contextvars.copy_context()
         handle = _TimerHandle(when, callback, args, self, context)
+        # The sequence number breaks ties between equal deadlines (first set, first
+        # run) and means two handles are never compared: they define no order.
         self._timer_sequence += 1
         heapq.heappush(self._timers, (when, self._timer_sequence, handle))
         return handle
