@@ -178,6 +178,9 @@ TRANSITIONS = {
     SWITCHED_PROTOCOL: set(),
 }
 
+# States in which feed() keeps no bytes.
+NOT_READING = frozenset((MUST_CLOSE, ERROR, SWITCHED_PROTOCOL))
+
 REQUEST_LINE_PATTERN = re.compile(rb"(" + TOKEN + rb") ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])")
 # A LF without a CR before it, or a CR followed by anything but LF.
 BARE_LINE_ENDING_PATTERN = re.compile(rb"(?<!\r)\n|\r[^\n]")
@@ -226,17 +229,9 @@ class RequestParser:
 
         Raises LocalProtocolError if called with data after EOF.
         """
-        if self._eof:
-            if data:
-                raise LocalProtocolError("feed() got data after EOF (b''): the peer already closed")
+        if self._eof or not data or self._state in NOT_READING:
+            self._feed_unusual(data)
             return
-        if self._state is SWITCHED_PROTOCOL:
-            self._switched_protocol()
-        if not data:
-            self._eof = True
-            return
-        if self._state is MUST_CLOSE or self._state is ERROR:
-            return  # nothing more is read from this peer (see the module docstring)
         buffer = self._buffer
         start = self._start
         if start == len(buffer):
@@ -251,6 +246,16 @@ class RequestParser:
         self._buffer = buffer
         self._search_from = max(0, self._search_from - start)
         self._start = 0
+
+    def _feed_unusual(self, data: bytes) -> None:
+        if self._eof:
+            if data:
+                raise LocalProtocolError("feed() got data after EOF (b''): the peer already closed")
+        elif self._state is SWITCHED_PROTOCOL:
+            self._switched_protocol()
+        elif not data:
+            self._eof = True
+        # else MUST_CLOSE or ERROR: nothing more is read from this peer
 
     def next_event(self):
         """Return the next event: RequestHead, BodyData, EndOfMessage, NEED_DATA
