@@ -11,6 +11,7 @@ the framework lowers them before `json.dumps`:
 | datetime, date, time  | isoformat()              | isoformat(), UTC written as "Z"        |
 | UUID                  | str                      | str                                    |
 | Decimal               | int if whole, else float | str (no precision lost)                |
+| timedelta             | total seconds (a float)  | ISO 8601 duration: "P1DT3S"            |
 | Enum                  | its value                | its value                              |
 | set, tuple, generator | list                     | list                                   |
 | bytes                 | UTF-8 text               | UTF-8 text                             |
@@ -113,8 +114,34 @@ def _json_leaf(value):
     if isinstance(value, bytes | bytearray):
         return value.decode("utf-8")
     if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
+        return iso_duration(value)
     return value
+
+
+def iso_duration(duration: datetime.timedelta) -> str:
+    """ISO 8601 duration text as pydantic writes it: P1Y35DT5H3M0.000007S, -PT1S, PT0S."""
+    sign = "-" if duration < datetime.timedelta(0) else ""
+    duration = abs(duration)
+    text = sign + "P"
+    years, days = divmod(duration.days, 365)
+    if years:
+        text += f"{years}Y"
+    if days:
+        text += f"{days}D"
+    seconds, microseconds = duration.seconds, duration.microseconds
+    if seconds or microseconds or not duration.days:
+        text += "T"
+        hours, rest = divmod(seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        if hours:
+            text += f"{hours}H"
+        if minutes:
+            text += f"{minutes}M"
+        if microseconds:
+            text += f"{seconds}.{microseconds:06d}".rstrip("0") + "S"
+        elif seconds or not (hours or minutes):
+            text += f"{seconds}S"
+    return text
 
 
 def _nested_rule(rule, key):
@@ -240,6 +267,7 @@ JSON_READY_BY_TYPE = {
     datetime.time: datetime.time.isoformat,
     uuid.UUID: str,
     decimal.Decimal: str,
+    datetime.timedelta: iso_duration,
 }
 
 

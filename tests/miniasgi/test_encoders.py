@@ -183,3 +183,33 @@ def test_pydantic_json_mode_writes_utc_as_z_like_our_models():
 
     assert Image(url="u", taken=moment).model_dump(mode="json") == \
         PydanticImage(url="u", taken=moment).model_dump(mode="json")
+
+
+# ---- durations (ISO 8601 §4.4.3.2, as pydantic writes them) -------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from miniasgi.encoders import iso_duration  # noqa: E402
+
+
+@given(st.timedeltas())
+def test_durations_are_written_as_pydantic_writes_them(duration):
+    expected = pydantic.TypeAdapter(datetime.timedelta).dump_python(duration, mode="json")
+    assert iso_duration(duration) == expected
+
+
+def test_a_model_field_duration_is_iso_text_but_a_plain_one_is_seconds_as_in_fastapi():
+    from typing import Any
+
+    class Job(Model):
+        took: Any
+
+    class PydanticJob(pydantic.BaseModel):
+        took: Any
+
+    took = datetime.timedelta(minutes=1, microseconds=5)
+    assert Job(took=took).model_dump(mode="json") == PydanticJob(took=took).model_dump(
+        mode="json") == {"took": "PT1M0.000005S"}
+    assert jsonable_encoder(datetime.timedelta(minutes=1)) == fastapi_jsonable_encoder(
+        datetime.timedelta(minutes=1)) == 60.0
