@@ -16,7 +16,9 @@ The framework describes the same messages from its own side; nothing is shared
 across the boundary except the dicts themselves, which is the point of ASGI.
 
 The types are ``TypedDict``: at run time they are plain dicts (no cost per
-request), for the reader and a type checker they name every key.
+request), for the reader and a type checker they name every key. The one
+function here, :func:`build_http_scope`, is where a parsed request head
+becomes a scope.
 
 The HTTP exchange, one request (the server keeps this order)::
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal, TypedDict
+from urllib.parse import unquote_to_bytes
 
 ASGI_VERSION = "3.0"
 HTTP_SPEC_VERSION = "2.3"
@@ -121,3 +124,70 @@ class ASGIMessageError(RuntimeError):
     lets it propagate, the server logs it and answers 500 (or closes the
     connection when the response had already started).
     """
+
+
+# -- from a parsed request head to the scope ------------------------------------------
+
+METHOD_NAMES = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")}
+HTTP_VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
+
+
+def build_http_scope(
+    head: Any,
+    client: tuple[str, int] | None,
+    server: tuple[str, int] | None,
+    root_path: str,
+    lifespan_state: dict[str, Any],
+    asgi_versions: ASGIVersions,
+) -> HTTPScope:
+    """The scope for one request head (a minihttp.http11.RequestHead).
+
+    The target is split at the first "?" into raw_path and query_string; the
+    path is percent-decoded as UTF-8 (invalid sequences become U+FFFD, as
+    Uvicorn does). An absolute-form target (``http://host/path``, RFC 9112
+    §3.2.2) contributes only its path. root_path is prefixed to both path and
+    raw_path: the spec's WSGI-compatibility section reads path as the full
+    path (SCRIPT_NAME + PATH_INFO), and Uvicorn and Starlette (since its
+    root_path rework, PR 2400) agree, so routers strip root_path themselves.
+    Raises ValueError for a target that has no path at all.
+    """
+    raw_path, _, query_string = head.target.partition(b"?")
+    if not raw_path.startswith(b"/"):
+        raw_path = origin_path(raw_path)
+    if b"%" in raw_path:
+        path = unquote_to_bytes(raw_path).decode("utf-8", "replace")
+    else:
+        path = raw_path.decode("utf-8", "replace")
+    if root_path:
+        path = root_path + path
+        raw_path = root_path.encode("utf-8") + raw_path
+    method = head.method
+    return {
+        "type": "http",
+        "asgi": asgi_versions,
+        "http_version": HTTP_VERSIONS.get(head.http_version) or head.http_version.decode(),
+        "method": METHOD_NAMES.get(method) or method.decode("ascii"),
+        "scheme": "http",
+        "path": path,
+        "raw_path": raw_path,
+        "query_string": query_string,
+        "root_path": root_path,
+        "headers": head.headers,
+        "client": client,
+        "server": server,
+        "state": lifespan_state.copy(),
+    }
+
+
+def origin_path(target: bytes) -> bytes:
+    """The path of an absolute-form or asterisk-form target (RFC 9112 §3.2.2, §3.2.4)."""
+    if target == b"*":
+        return b"*"
+    scheme, separator, rest = target.partition(b"://")
+    if separator and scheme.lower() in (b"http", b"https"):
+        slash = rest.find(b"/")
+        return rest[slash:] if slash >= 0 else b"/"
+    raise ValueError(
+        f"request target {target[:100]!r} is not a path: send '/path', "
+        "'http://host/path', or '*' for OPTIONS"
+    )

@@ -59,10 +59,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from minihttp import http11
-from minihttp.asgi import ASGI_VERSION, HTTP_SPEC_VERSION, ASGIMessageError
+from minihttp.asgi import ASGI_VERSION, HTTP_SPEC_VERSION, ASGIMessageError, build_http_scope
 from minihttp.errors import LocalProtocolError, RemoteProtocolError
 
 logger = logging.getLogger("minihttp.error")
@@ -84,8 +83,6 @@ RESPONSE_TRANSITIONS = {
 IDLE, BUSY, CLOSED = "IDLE", "BUSY", "CLOSED"
 NO_BYTES, BYTES_SEEN, HEAD_TIMER_SET = 0, 1, 2
 
-METHOD_NAMES = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")}
-HTTP_VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
 DISCONNECT_EVENT = {"type": "http.disconnect"}
 
 
@@ -325,33 +322,10 @@ class HTTPConnection(asyncio.Protocol):
 
     def build_scope(self, head: Any) -> dict[str, Any]:
         server = self.server
-        raw_path, _, query_string = head.target.partition(b"?")
-        if not raw_path.startswith(b"/"):
-            raw_path = origin_path(raw_path)
-        if b"%" in raw_path:
-            path = unquote_to_bytes(raw_path).decode("utf-8", "replace")
-        else:
-            path = raw_path.decode("utf-8", "replace")
-        root_path = server.config.root_path
-        if root_path:
-            path = root_path + path
-            raw_path = root_path.encode("utf-8") + raw_path
-        method = head.method
-        return {
-            "type": "http",
-            "asgi": server.asgi_versions,
-            "http_version": HTTP_VERSIONS.get(head.http_version) or head.http_version.decode(),
-            "method": METHOD_NAMES.get(method) or method.decode("ascii"),
-            "scheme": "http",
-            "path": path,
-            "raw_path": raw_path,
-            "query_string": query_string,
-            "root_path": root_path,
-            "headers": head.headers,
-            "client": self.client,
-            "server": self.server_address,
-            "state": server.lifespan_state.copy(),
-        }
+        return build_http_scope(
+            head, self.client, self.server_address, server.config.root_path,
+            server.lifespan_state, server.asgi_versions,
+        )
 
     def app_finished(self, cycle: RequestCycle) -> None:
         """The app returned (or failed); called from its task."""
@@ -704,17 +678,3 @@ def address_pair(address: Any) -> tuple[str, int] | None:
     if isinstance(address, tuple) and len(address) >= 2:
         return (str(address[0]), int(address[1]))
     return None
-
-
-def origin_path(target: bytes) -> bytes:
-    """The path of an absolute-form or asterisk-form target (RFC 9112 §3.2.2, §3.2.4)."""
-    if target == b"*":
-        return b"*"
-    scheme, separator, rest = target.partition(b"://")
-    if separator and scheme.lower() in (b"http", b"https"):
-        slash = rest.find(b"/")
-        return rest[slash:] if slash >= 0 else b"/"
-    raise ValueError(
-        f"request target {target[:100]!r} is not a path: send '/path', "
-        "'http://host/path', or '*' for OPTIONS"
-    )
