@@ -330,15 +330,7 @@ def _compile_validate_into(cls, from_attributes: bool):
     new_instance = object.__new__
 
     def validate_into(value):
-        if isinstance(value, dict):
-            read = value.get
-        elif by_attributes and not isinstance(value, PRIMITIVE_INPUTS):
-            def read(key, default):
-                return getattr(value, key, default)
-        elif by_attributes:
-            fail("model_attributes_type", value)
-        else:
-            fail("model_type", value, {"class_name": class_name})
+        read = value.get if type(value) is dict else _reader(value, by_attributes, class_name)
         values: dict[str, Any] = {}
         defaulted = None
         errors = None
@@ -371,6 +363,17 @@ def _compile_validate_into(cls, from_attributes: bool):
         return instance
 
     return validate_into
+
+
+def _reader(value, by_attributes: bool, class_name: str):
+    """How to read fields from `value`: by key (a mapping) or by attribute (an ORM row)."""
+    if isinstance(value, dict):
+        return value.get
+    if by_attributes and not isinstance(value, PRIMITIVE_INPUTS):
+        return lambda key, default: getattr(value, key, default)
+    if by_attributes:
+        fail("model_attributes_type", value)
+    fail("model_type", value, {"class_name": class_name})
 
 
 def _validate_into(cls, value, from_attributes: bool = False):
