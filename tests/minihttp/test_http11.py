@@ -485,11 +485,13 @@ class TestPersistence:
         (b"1.0", b"keep-alive, close", False),
         (b"1.0", b"upgrade", False),
     ])
-    def test_keep_alive_follows_version_and_connection(self, version, connection, keep_alive):
+    def test_keep_alive_follows_version_and_connection(
+        self, version, connection, keep_alive, feeding
+    ):
         data = b"GET / HTTP/" + version + b"\r\nHost: a\r\n"
         if connection is not None:
             data += b"Connection: " + connection + b"\r\n"
-        assert parse(data + b"\r\n")[0].keep_alive is keep_alive
+        assert parse(data + b"\r\n", feeding)[0].keep_alive is keep_alive
 
     def test_pipelined_requests_parse_in_order(self, feeding):
         data = (GET
