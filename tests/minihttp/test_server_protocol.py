@@ -378,3 +378,50 @@ def test_any_split_of_a_pipelined_stream_gets_the_same_answers_in_order(run_asyn
 
     output = run_async(scenario())
     assert answers(output) == [b"GET /a ", b"POST /b hello", b"PUT /c abcde", b"GET /d "]
+
+
+# -- ASGI HTTP spec: from a request head to the scope (table) ----------------------------------
+
+from minihttp.asgi import build_http_scope  # noqa: E402
+from minihttp.http11 import RequestHead  # noqa: E402
+
+SCOPE_CASES = [
+    # target, root_path, expected path, raw_path, query_string
+    (b"/", "", "/", b"/", b""),
+    (b"/a%20b?x=1&y=2", "", "/a b", b"/a%20b", b"x=1&y=2"),
+    (b"/caf%C3%A9", "", "/café", b"/caf%C3%A9", b""),
+    (b"/bad%FFbyte", "", "/bad\ufffdbyte", b"/bad%FFbyte", b""),
+    (b"/slash%2Fkept", "", "/slash/kept", b"/slash%2Fkept", b""),
+    (b"/q?", "", "/q", b"/q", b""),
+    (b"/a?b?c", "", "/a", b"/a", b"b?c"),
+    (b"http://example.com/over/there?name=ferret", "", "/over/there", b"/over/there",
+     b"name=ferret"),
+    (b"http://example.com", "", "/", b"/", b""),
+    (b"*", "", "*", b"*", b""),
+    (b"/items/1", "/api", "/api/items/1", b"/api/items/1", b""),
+]
+
+
+@pytest.mark.parametrize(("target", "root_path", "path", "raw_path", "query"), SCOPE_CASES)
+def test_the_scope_splits_and_decodes_the_target(target, root_path, path, raw_path, query):
+    head = RequestHead(b"GET", target, b"1.1", [(b"host", b"x")])
+    scope = build_http_scope(head, ("1.2.3.4", 5), ("127.0.0.1", 80), root_path, {"k": 1},
+                             {"version": "3.0", "spec_version": "2.3"})
+    assert (scope["path"], scope["raw_path"], scope["query_string"]) == (path, raw_path, query)
+    assert scope["root_path"] == root_path
+    assert scope["client"] == ("1.2.3.4", 5) and scope["server"] == ("127.0.0.1", 80)
+
+
+def test_each_scope_gets_its_own_copy_of_the_lifespan_state():
+    state = {"pool": "shared object"}
+    head = RequestHead(b"GET", b"/", b"1.1", [])
+    first = build_http_scope(head, None, None, "", state, {"version": "3.0"})
+    first["state"]["added"] = True
+    second = build_http_scope(head, None, None, "", state, {"version": "3.0"})
+    assert second["state"] == {"pool": "shared object"} and state == second["state"]
+
+
+def test_a_connect_authority_target_has_no_path_and_is_refused_with_a_reason():
+    head = RequestHead(b"CONNECT", b"example.com:443", b"1.1", [(b"host", b"example.com:443")])
+    with pytest.raises(ValueError, match="is not a path"):
+        build_http_scope(head, None, None, "", {}, {"version": "3.0"})
