@@ -4,19 +4,26 @@
 the data an endpoint receives. FastAPI keeps it by handing the annotation to
 pydantic on every request; this module walks the annotation ONCE, when the
 route is added, and returns a `Validator`: a plain function that converts and
-checks a value with no annotation inspection left to do. The walk (`_compile`)
-has one branch per kind of annotation:
+checks a value with no annotation inspection left to do. The walk
+(`compile_check` and `_compile_type`) has one branch per kind of annotation:
 
 | annotation                   | compiled into                                            |
 |------------------------------|----------------------------------------------------------|
 | int, float, bool, str, bytes | a lax converter from miniasgi.coercion                   |
-| datetime, date, UUID, Decimal| a parser (RFC 3339, RFC 9562) from miniasgi.coercion     |
+| datetime, date, time         | an RFC 3339 reader (miniasgi.datetimes) or a timestamp   |
+| UUID, Decimal                | a parser (RFC 9562 text forms; decimal text)             |
+| NewType("Id", T)             | T's check                                                |
 | Annotated[T, constraints]    | T's check, then gt/ge/lt/le/multiple_of/lengths/pattern  |
 | Optional[T], Union[A, B]     | a "smart" union: the member the value already is wins,   |
 |                              | else the first that converts; errors tagged by member    |
 | Literal[...], Enum           | a lookup in a dict built at compile time                 |
-| list/set/tuple/dict[...]     | a loop over the items; every item's errors are kept      |
+| list/set/tuple/dict[...],    | a loop over the items; every item's errors are kept      |
+| Sequence[T], Mapping[K, V]   | (see miniasgi.containers)                                |
 | Model, dataclass             | a field plan (see miniasgi.models)                       |
+| Any                          | nothing: the value passes as it is                       |
+
+Not supported yet (a TypeError at compile time says so): timedelta, bytes
+constraints on lists of bytes, TypedDict, Iterable, custom validators.
 
 Errors are COLLECTED, not stopped at the first: a list reports every bad
 item, a model every bad field. Each error's `loc` is the path to the value,
