@@ -86,13 +86,14 @@ class RequestBodyInfo:
     Body() value) and `title` is that parameter's title ("Item"). With `fields` the
     body is an object with one property per field (form fields, several Body()
     parameters, or Body(embed=True)): name -> (annotation, required, default,
-    constraints), and `title` names its component (FastAPI: "Body_" + operationId).
+    constraints) or (annotation, required, default, constraints, description), and
+    `title` names its component (FastAPI: "Body_" + operationId).
     """
 
     annotation: Any
     media_type: str = JSON_MEDIA_TYPE
     required: bool = True
-    fields: dict[str, tuple[Any, bool, Any, Any]] | None = None
+    fields: dict[str, tuple] | None = None
     title: str = "Body"
 
 
@@ -400,10 +401,12 @@ def _request_body_object(body: RequestBodyInfo, definitions: dict) -> dict:
 def _object_schema(body: RequestBodyInfo, definitions: dict) -> dict:
     properties: dict[str, dict] = {}
     required: list[str] = []
-    for name, (annotation, is_required, default, constraints) in body.fields.items():
+    for name, (annotation, is_required, default, constraints, *more) in body.fields.items():
         schema = dict(_field_schema(annotation, constraints, body.media_type, definitions))
         if "$ref" not in schema:
             schema["title"] = field_title_from_name(name)
+        if more and more[0]:
+            schema["description"] = more[0]
         if is_required:
             required.append(name)
         elif default is not None:

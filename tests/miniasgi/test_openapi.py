@@ -874,7 +874,15 @@ def login(username: Annotated[str, Form()], password: Annotated[str, Form()]):
 
 @app.post("/upload")
 def upload(file: Annotated[bytes, File()], many: list[UploadFile],
-           name: Annotated[str, Form()] = "x"):
+           name: Annotated[str, Form(min_length=3)] = "xyz",
+           maybe: Annotated[UploadFile | None, File()] = None):
+    pass
+
+
+@app.get("/aliases", status_code=202)
+def aliases(item_query: Annotated[str, Query(alias="item-query", max_length=9)],
+            user_agent: Annotated[str | None, Header(alias="User-Agent")] = None,
+            tracker: Annotated[int | None, Cookie(description="visit count")] = None):
     pass
 
 
@@ -1167,3 +1175,76 @@ def test_a_model_field_ending_in_an_underscore_has_a_stripped_title_as_in_fastap
     expected = Theirs.model_json_schema()["properties"]
     assert [properties["from_"]["title"], properties["x_y_"]["title"]] == ["From", "X Y"]
     assert [expected["from_"]["title"], expected["x_y_"]["title"]] == ["From", "X Y"]
+
+
+def test_constraints_on_an_optional_value_apply_to_its_non_null_member_as_in_fastapi():
+    # {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}: JSON Schema would
+    # ignore a "minimum" beside the anyOf for null, but pydantic writes it inside.
+    from fastapi import FastAPI, Query
+
+    from miniasgi.validation import Constraints
+
+    app = FastAPI()
+
+    @app.get("/count")
+    def count(
+        n: Annotated[int | None, Query(ge=0)] = None,
+        tags: Annotated[list[str] | None, Query(max_length=3)] = None,
+    ):
+        pass
+
+    ours = build([
+        operation("count", "/count", "GET", parameters=[
+            ParameterInfo("n", "query", int | None, required=False,
+                          constraints=Constraints(ge=0)),
+            ParameterInfo("tags", "query", list[str] | None, required=False,
+                          constraints=Constraints(max_length=3)),
+        ]),
+    ])  # fmt: skip
+    assert_same_document(ours, fastapi_document(app))
+
+
+def fastapi_described_form():
+    from fastapi import FastAPI, File, Form, UploadFile
+
+    app = FastAPI()
+
+    @app.post("/described")
+    def described(
+        name: Annotated[str, Form(description="who you are")],
+        photo: Annotated[UploadFile | None, File(description="a picture")] = None,
+    ):
+        pass
+
+    return app
+
+
+def test_form_field_descriptions_are_written_into_the_body_properties():
+    ours = build([
+        operation("described", "/described", "POST", request_body=RequestBodyInfo(
+            None, media_type="multipart/form-data", title="Body_described_described_post",
+            fields={"name": (str, True, None, None, "who you are"),
+                    "photo": (UploadFile | None, False, None, None, "a picture")})),
+    ])  # fmt: skip
+    assert_same_document(ours, fastapi_document(fastapi_described_form()))
+
+
+class UploadFile:  # stands for miniasgi.UploadFile: the document knows it by its name
+    pass
+
+
+def test_form_field_descriptions_reach_the_document_through_the_app():
+    from miniasgi import App, File, Form
+    from miniasgi import UploadFile as MiniUploadFile
+
+    app = App(title="FastAPI", version="0.1.0")
+
+    @app.post("/described")
+    def described(
+        name: Annotated[str, Form(description="who you are")],
+        photo: Annotated[MiniUploadFile | None, File(description="a picture")] = None,
+    ):
+        pass
+
+    ours = json.loads(json.dumps(app.openapi()))
+    assert_same_document(ours, fastapi_document(fastapi_described_form()))
