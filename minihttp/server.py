@@ -550,7 +550,8 @@ class RequestCycle:
             waiter.set_result(None)
 
     async def receive(self) -> dict[str, Any]:
-        if self.continue_pending:
+        if self.continue_pending and self.response_state in (NOT_STARTED, STARTED):
+            # Only before the final response's head is on the wire (RFC 9110 §15.2).
             self.continue_pending = False
             if not self.request_complete and not self.disconnected:
                 self.connection.write(http11.CONTINUE_RESPONSE)

@@ -382,6 +382,23 @@ def test_100_continue_is_not_sent_when_the_app_answers_without_reading(loop_fact
     assert b"100 Continue" not in response
 
 
+def test_100_continue_is_never_sent_after_the_final_response(loop_factory):
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await respond(send, 200, b"answered first")
+        await receive()  # returns http.disconnect once the client goes; must not send 100
+
+    with ServerThread(app, loop_factory) as server:
+        connection = server.connect()
+        connection.sendall(
+            b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"
+        )
+        response = read_until_closed(connection)
+    assert response.startswith(b"HTTP/1.1 200 OK") and response.endswith(b"answered first")
+    assert b"100 Continue" not in response
+
+
 # -- ASGI HTTP spec: send() -----------------------------------------------------------
 
 
