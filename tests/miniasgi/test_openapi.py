@@ -1248,3 +1248,72 @@ def test_form_field_descriptions_reach_the_document_through_the_app():
 
     ours = json.loads(json.dumps(app.openapi()))
     assert_same_document(ours, fastapi_document(fastapi_described_form()))
+
+
+PORTED_APP_SOURCE_WITH_DATACLASSES_AND_SCOPES = '''
+import dataclasses, datetime, uuid
+from typing import Annotated, Literal
+
+class Message(Model):
+    detail: str
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int = 0
+
+class User(Model):
+    id: uuid.UUID
+    created: datetime.datetime
+    role: Literal["admin", "user"] = "user"
+    scores: dict[str, float] = {}
+
+app = App(title="Ported", version="2")
+oauth2 = OAuth2PasswordBearer(tokenUrl="token", scopes={"me": "Me", "items": "Items"})
+
+def current_user(token: Annotated[str, Security(oauth2, scopes=["me"])]):
+    return token
+
+@app.get("/users/me", response_model=User, responses={404: {"model": Message, "description": "Gone"}})
+def me(user: Annotated[str, Security(current_user, scopes=["items"])]):
+    pass
+
+@app.post("/points")
+def points(point: Point, more: list[Point] | None = None):
+    pass
+
+@app.post("/mapping")
+def mapping(data: dict[str, int]):
+    pass
+
+@app.post("/listbody")
+def listbody(users: list[User]):
+    pass
+
+@app.put("/items/{item_id}")
+def put(item_id: uuid.UUID, when: datetime.date, body: Annotated[User, Body(embed=True)], q: Annotated[list[str], Query()] = ["a"]):
+    pass
+
+router = APIRouter(prefix="/r", responses={418: {"description": "teapot"}})
+@router.get("/x", response_model=Message | None)
+def x():
+    pass
+app.include_router(router, prefix="/v1", tags=["v1"])
+
+@app.head("/ping")
+def ping():
+    pass
+'''
+
+
+def test_a_second_ported_app_with_dataclasses_nested_scopes_and_routers_matches_too():
+    def document(imports):
+        namespace = {"__name__": "ported_app_2"}
+        exec(imports + PORTED_APP_SOURCE_WITH_DATACLASSES_AND_SCOPES, namespace)
+        return json.loads(json.dumps(namespace["app"].openapi()))
+
+    ours = document(MINIASGI_IMPORTS)
+    validate(ours)
+    assert_same_document(ours, document(FASTAPI_IMPORTS))
+    me = ours["paths"]["/users/me"]["get"]
+    assert me["security"] == [{"OAuth2PasswordBearer": ["items", "me"]}]
