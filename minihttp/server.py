@@ -563,9 +563,12 @@ class RequestCycle:
                 return {"type": "http.request", "body": b"", "more_body": False}
             if self.disconnected or self.response_state == COMPLETE:
                 return DISCONNECT_EVENT.copy()
-            self.waiter = self.connection.server.loop.create_future()
-            await self.waiter
-            self.waiter = None
+            waiter = self.waiter
+            if waiter is None or waiter.done():  # two receivers (a disconnect listener) share it
+                waiter = self.waiter = self.connection.server.loop.create_future()
+            await waiter
+            if self.waiter is waiter:
+                self.waiter = None
 
     def take_body(self) -> dict[str, Any]:
         chunks = self.body_chunks

@@ -425,3 +425,25 @@ def test_a_connect_authority_target_has_no_path_and_is_refused_with_a_reason():
     head = RequestHead(b"CONNECT", b"example.com:443", b"1.1", [(b"host", b"example.com:443")])
     with pytest.raises(ValueError, match="is not a path"):
         build_http_scope(head, None, None, "", {}, {"version": "3.0"})
+
+
+def test_two_tasks_waiting_in_receive_are_both_woken_by_a_disconnect(run_async):
+    async def scenario():
+        seen: list[str] = []
+
+        async def app(scope, receive, send):
+            async def listen():
+                seen.append((await receive())["type"])
+
+            first = asyncio.ensure_future(listen())
+            second = asyncio.ensure_future(listen())
+            await asyncio.wait({first, second})
+
+        connection, transport, _ = make_connection(app)
+        connection.data_received(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n")
+        await settle()
+        connection.connection_lost(None)
+        await settle()
+        return seen
+
+    assert run_async(scenario()) == ["http.disconnect", "http.disconnect"]
