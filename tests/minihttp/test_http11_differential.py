@@ -58,6 +58,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from minihttp.http11 import BodyData, RequestHead
 from tests.minihttp.test_http11 import REJECTED
 from tests.minihttp.test_http11_properties import (
     STANDARD_METHODS,
@@ -214,3 +215,42 @@ def test_the_table_of_looser_parsers_matches_what_they_do(name, wire, status):
     assert measured == LOOSER.get(name, ("refuses", "refuses")), (
         f"{name}: h11 {measured[0]}, httptools {measured[1]}; update LOOSER and the table"
     )
+
+
+class PipelineCollector(HttptoolsCollector):
+    """Collects every message of a pipelined stream, as httptools parses them in turn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[dict] = []
+
+    def on_message_begin(self) -> None:
+        self.url, self.headers, self.trailers, self.body = b"", [], [], b""
+        self.head_complete = False
+
+    def on_message_complete(self) -> None:
+        self.messages.append({"target": self.url, "headers": self.headers, "body": self.body,
+                              "trailers": self.trailers})
+
+
+@settings(deadline=None, max_examples=100)
+@given(pipeline=st.lists(requests(methods=st.sampled_from(STANDARD_METHODS)).filter(
+    lambda request: request.version == b"1.1" and not request.extensions), min_size=2, max_size=4),
+    data=st.data())
+def test_pipelined_requests_split_anywhere_parse_as_httptools_parses_them(pipeline, data):
+    wire = b"".join(request.serialize() for request in pipeline)
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(wire)), max_size=8))))
+    pieces = [wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True) if b > a]
+    collector = PipelineCollector()
+    parser = httptools.HttpRequestParser(collector)
+    for piece in pieces:
+        parser.feed_data(piece)
+    ours = []
+    for event in parse_pieces(pieces):
+        if type(event) is RequestHead:
+            ours.append({"target": event.target, "headers": event.headers, "body": b""})
+        elif type(event) is BodyData:
+            ours[-1]["body"] += event.data
+        else:
+            ours[-1]["trailers"] = event.trailers
+    assert ours == collector.messages
