@@ -1,7 +1,8 @@
 """minihttp.http11 against h11 (pure Python) and httptools (llhttp, in C).
 
 On valid requests the three must agree: the same method, target, version,
-headers (names lowercased, order kept), body and trailers. On invalid ones
+headers (names lowercased, order kept), body and trailers; and pipelined
+requests cut into random pieces parse to the same messages as httptools. On invalid ones
 this parser is deliberately the strictest of the three. The table below
 records, for every case of test_http11.REJECTED that h11 or httptools lets
 through, what each does and why this parser refuses; `test_the_table_...`
