@@ -22,8 +22,8 @@ checks a value with no annotation inspection left to do. The walk
 | Model, dataclass             | a field plan (see miniasgi.models)                       |
 | Any                          | nothing: the value passes as it is                       |
 
-Not supported yet (a TypeError at compile time says so): timedelta, bytes
-constraints on lists of bytes, TypedDict, Iterable, custom validators.
+Not supported yet (a TypeError at compile time says so): timedelta, TypedDict,
+Iterable, frozen/abstract sets, custom validators.
 
 Errors are COLLECTED, not stopped at the first: a list reports every bad
 item, a model every bad field. Each error's `loc` is the path to the value,
@@ -256,7 +256,7 @@ def _compile_type(annotation, constraints: Constraints | None, from_attributes: 
         return containers.compile_container(annotation, constraints, from_attributes)
     raise TypeError(
         f"cannot validate values of type {annotation!r}: use str, int, float, bool, "
-        f"datetime, date, UUID, Decimal, an Enum, a Literal, list/set/tuple/dict, a Model "
+        f"datetime, date, time, UUID, Decimal, an Enum, a Literal, list/set/tuple/dict, a Model "
         f"or a dataclass (or typing.Any to accept anything)"
     )
 
