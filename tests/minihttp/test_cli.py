@@ -262,3 +262,13 @@ def test_an_inherited_listening_socket_is_served_with_fd(tmp_path):
         listener.close()
     assert response.text.endswith("path=/inherited")
     assert status == 0
+
+
+def test_workers_that_fail_to_start_stop_the_supervisor_with_their_status(tmp_path):
+    write_app(tmp_path)
+    with ServerProcess(tmp_path, "cliapp:app", "--port", "0", "--workers", "2",
+                       env={"FAIL_STARTUP": "1"}) as server:
+        status = server.process.wait(WAIT)
+        server.reader.join(WAIT)
+    assert status == 3
+    assert "failed to start (exit 3): stopping" in "".join(server.lines)
