@@ -50,7 +50,9 @@
       const path = schema.$ref.replace(/^#\//, "").split("/");
       let target = state.spec;
       for (const key of path) target = target ? target[key] : undefined;
-      schema = target ? { ...schema, ...target, $ref: undefined } : {};
+      // Keywords beside the $ref ("default", "description") describe this use of the
+      // schema, so they win over the referenced schema's own.
+      schema = target ? { ...target, ...schema, $ref: target.$ref } : {};
     }
     return schema || {};
   }
@@ -65,8 +67,14 @@
     return members.length === 1 ? { ...schema, ...members[0], anyOf: undefined } : schema;
   }
 
+  // The schema a value must match once null is set aside, references followed:
+  // Optional[Item] -> Item's object schema.
+  function effective(schema) {
+    return resolve(withoutNull(resolve(schema)));
+  }
+
   function isFile(schema) {
-    schema = withoutNull(resolve(schema));
+    schema = effective(schema);
     return schema.format === "binary" || schema.contentMediaType === "application/octet-stream";
   }
 
@@ -77,7 +85,7 @@
 
   // A plausible example value, used to pre-fill the JSON body editor.
   function exampleFor(schema, depth = 0) {
-    schema = withoutNull(resolve(schema));
+    schema = effective(schema);
     if (depth > 6) return null; // a recursive model: stop somewhere
     if (schema.examples && schema.examples.length) return schema.examples[0];
     if (schema.default !== undefined) return schema.default;
@@ -241,7 +249,7 @@
       const schema = parameter.schema || {};
       const input = element("input", {
         name: parameter.name, "data-in": parameter.in,
-        placeholder: resolve(schema).type === "array" ? "comma, separated" : typeName(schema),
+        placeholder: effective(schema).type === "array" ? "comma, separated" : typeName(schema),
       });
       const example = resolve(schema).default;
       if (example !== undefined && example !== null) {
@@ -330,7 +338,7 @@
         if (parameter.required) throw new Error(`${parameter.in} parameter "${parameter.name}" is required`);
         continue;
       }
-      const isArray = resolve(parameter.schema || {}).type === "array";
+      const isArray = effective(parameter.schema || {}).type === "array";
       const values = isArray ? value.split(",").map((part) => part.trim()) : [value];
       if (parameter.in === "path") urlPath = urlPath.replace(`{${parameter.name}}`, encodeURIComponent(value));
       else if (parameter.in === "query") values.forEach((item) => url.searchParams.append(parameter.name, item));

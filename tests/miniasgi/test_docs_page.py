@@ -162,8 +162,9 @@ def login(username: Annotated[str, Form()], password: Annotated[str, Form()],
 
 
 @app.get("/items/{item_id}", tags=["items"])
-def read_item(item_id: int, q: str | None = None, x_trace: Annotated[str, Header()] = "-"):
-    return {"item_id": item_id, "q": q, "trace": x_trace}
+def read_item(item_id: int, q: str | None = None, x_trace: Annotated[str, Header()] = "-",
+              tag: Annotated[list[str] | None, Query()] = None):
+    return {"item_id": item_id, "q": q, "trace": x_trace, "tags": tag}
 
 
 @app.post("/items/", tags=["items"], status_code=201)
@@ -209,7 +210,8 @@ def docs_of_nothing():
 """
 
 FASTAPI_HEADER = """
-from fastapi import Cookie, Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
+from fastapi import Cookie, Depends, FastAPI, File, Form, Header, HTTPException, Query
+from fastapi import UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.security import APIKeyHeader, HTTPBasic, HTTPBearer, OAuth2PasswordBearer
 from pydantic import BaseModel as Model
@@ -224,6 +226,7 @@ MINIASGI_HEADER = """
 from types import SimpleNamespace
 
 from miniasgi import App, Cookie, Depends, File, Form, Header, HTTPException, HTMLResponse, Model
+from miniasgi import Query
 from miniasgi import Request, SecurityBase, UploadFile
 from miniasgi.docs import docs_headers, docs_html
 
@@ -514,7 +517,9 @@ def test_the_page_lists_the_operations_grouped_by_tag(browser, server_url):
         "[...panel('read_item_items__item_id__get').querySelectorAll('input')]"
         ".map(i => [i.name, i.dataset.in])"
     )
-    assert parameters == [["item_id", "path"], ["q", "query"], ["x-trace", "header"]]
+    assert parameters == [
+        ["item_id", "path"], ["q", "query"], ["tag", "query"], ["x-trace", "header"]
+    ]  # fmt: skip
     body_schema = browser.evaluate(
         "panel('create_item_items__post').querySelector('.request-body pre').textContent"
     )
@@ -530,14 +535,19 @@ def test_execute_sends_path_query_and_header_parameters_and_shows_the_response(
     operation = "read_item_items__item_id__get"
     browser.evaluate(
         f"fill('{operation}', 'item_id', '42'); fill('{operation}', 'q', 'a b&c');"
-        f"fill('{operation}', 'x-trace', 'abc'); run('{operation}'); true"
+        f"fill('{operation}', 'x-trace', 'abc'); fill('{operation}', 'tag', 'x, y');"
+        f"run('{operation}'); true"
     )
     result = _result_when_done(browser, operation)
     assert result["status"].startswith("200")
-    assert json.loads(result["body"]) == {"item_id": 42, "q": "a b&c", "trace": "abc"}
+    assert json.loads(result["body"]) == {
+        "item_id": 42, "q": "a b&c", "trace": "abc", "tags": ["x", "y"]
+    }  # fmt: skip
     assert "content-type: application/json" in result["headers"]
-    assert result["request"] == f"GET {server_url}/items/42?q=a+b%26c"
-    assert result["curl"] == f"curl -X GET '{server_url}/items/42?q=a+b%26c' -H 'x-trace: abc'"
+    assert result["request"] == f"GET {server_url}/items/42?q=a+b%26c&tag=x&tag=y"
+    assert result["curl"] == (
+        f"curl -X GET '{server_url}/items/42?q=a+b%26c&tag=x&tag=y' -H 'x-trace: abc'"
+    )
 
 
 @pytest.mark.slow
@@ -864,6 +874,9 @@ EXAMPLES = [
     ({"type": "array", "items": {"type": "string"}}, ["string"]),
     ({"type": "object", "additionalProperties": {"type": "integer"}}, {}),
     ({"$ref": "#/components/schemas/Item"}, {"name": "string", "price": 0}),
+    ({"anyOf": [{"$ref": "#/components/schemas/Item"}, {"type": "null"}]},
+     {"name": "string", "price": 0}),
+    ({"$ref": "#/components/schemas/Item", "examples": [{"name": "pen"}]}, {"name": "pen"}),
 ]
 
 
