@@ -145,8 +145,15 @@
   //     name*: string  (min length 1)  the name
   //     tags: array of Tag { name*: string }
   function schemaText(schema, indent = "", expanded = new Set()) {
+    // Optional[X] (anyOf X or null): describe X in full, then say it may be null.
+    const members = schema.anyOf || [];
+    const nonNull = members.filter((member) => member.type !== "null");
+    if (members.length === 2 && nonNull.length === 1) {
+      const member = { ...schema, anyOf: undefined, ...nonNull[0] };
+      return schemaText(member, indent, expanded) + " | null";
+    }
     const name = refName(schema);
-    const resolved = withoutNull(resolve(schema));
+    const resolved = resolve(schema);
     const isObject = resolved.properties && !(name && expanded.has(name));
     if (resolved.type === "array" && resolved.items) {
       return "array of " + schemaText(resolved.items, indent, expanded);

@@ -924,3 +924,24 @@ def test_curl_commands_quote_what_the_shell_would_otherwise_read(browser, server
         "curl -X POST 'http://127.0.0.1/a?b=1&c=2' -H 'content-type: application/json'"
         """ --data '{"name": "it'\\''s"}'"""
     )
+
+
+ITEM_TEXT = "Item {\n  name*: string\n  price*: number\n}"
+SCHEMA_TEXTS = [
+    ({"$ref": "#/components/schemas/Item"}, ITEM_TEXT),
+    ({"anyOf": [{"$ref": "#/components/schemas/Item"}, {"type": "null"}]}, ITEM_TEXT + " | null"),
+    ({"type": "array", "items": {"$ref": "#/components/schemas/Item"}}, "array of " + ITEM_TEXT),
+    ({"anyOf": [{"type": "string", "maxLength": 5}, {"type": "null"}]},
+     "string  (max length 5) | null"),
+    ({"type": "integer", "minimum": 1, "default": 10}, "integer  (≥ 1, default 10)"),
+]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_schemas_are_shown_as_indented_text_with_models_expanded(browser, server_url):
+    _open_docs(browser, server_url)
+    found = browser.evaluate(
+        f"{json.dumps([schema for schema, _ in SCHEMA_TEXTS])}.map(s => miniasgiDocs.schemaText(s))"
+    )
+    assert found == [text for _, text in SCHEMA_TEXTS]
