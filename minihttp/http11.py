@@ -528,14 +528,18 @@ def _refuse_bare_line_ending(buffer, start: int, what: str) -> None:
 
 
 def _invalid_head(buffer, start: int, line_end: int, end: int, limits: Limits):
-    """The error for a complete head that failed a check: 431, then 414, then 400."""
+    """The error for a complete head that failed a check: 414, then 431, then 400.
+
+    The same order as while the head is still arriving (_head_incomplete), so
+    the status does not depend on how the bytes were split.
+    """
+    if line_end - start > limits.max_request_line:
+        return _request_line_too_long(limits)
     if end + 4 - start > limits.max_header_bytes:
         return RemoteProtocolError(
             431, f"request head is over {limits.max_header_bytes} bytes: send fewer "
             "or smaller headers (cookies are the usual cause)"
         )
-    if line_end - start > limits.max_request_line:
-        return _request_line_too_long(limits)
     return RemoteProtocolError(400, describe_request_line(bytes(buffer[start:line_end])))
 
 

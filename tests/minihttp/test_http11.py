@@ -273,6 +273,11 @@ class TestRequestLine:
         long_line = b"GET /" + b"a" * 80 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
         assert rejection(long_line, feeding, limits=limits).status_code == 414
 
+    def test_a_request_line_over_both_limits_is_414_however_it_arrives(self, feeding):
+        limits = Limits(max_request_line=64, max_header_bytes=100)
+        long_line = b"GET /" + b"a" * 200 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
+        assert rejection(long_line, feeding, limits=limits).status_code == 414
+
     def test_a_request_line_exactly_at_the_limit_is_accepted(self, feeding):
         line = b"GET /" + b"a" * 50 + b" HTTP/1.1"
         limits = Limits(max_request_line=len(line))

@@ -5,6 +5,8 @@
 2. Arbitrary bytes, and valid requests with random damage, only ever give
    events or RemoteProtocolError: never another exception, never a hang.
 3. Pipelined requests, cut anywhere, parse to the same requests in order.
+4. Whether a (possibly damaged) request is refused, and with which status,
+   does not depend on how its bytes were split.
 """
 
 from __future__ import annotations
@@ -203,3 +205,34 @@ def test_damaged_valid_requests_give_only_events_or_remote_protocol_errors(reque
             else:
                 wire[position] = byte
     assert_only_events_or_remote_errors(split_randomly(bytes(wire), data.draw))
+
+
+def outcome(pieces: list[bytes]) -> tuple:
+    """The events' kinds, or the refusal's status, after feeding `pieces` and EOF."""
+    parser = RequestParser()
+    kinds: list[str] = []
+    try:
+        for piece in [*pieces, b""]:
+            parser.feed(piece)
+            while True:
+                event = parser.next_event()
+                if event is NEED_DATA or event is CONNECTION_CLOSED:
+                    break
+                if type(event) is not BodyData:  # body pieces depend on the split
+                    kinds.append(type(event).__name__)
+    except RemoteProtocolError as error:
+        return ("refused", error.status_code, kinds)
+    return ("accepted", kinds)
+
+
+@settings(settings.get_profile("http11"), max_examples=200)
+@given(request=requests(), data=st.data())
+def test_whether_and_how_a_request_is_refused_does_not_depend_on_the_split(request, data):
+    wire = bytearray(request.serialize())
+    for _ in range(data.draw(st.integers(0, 3))):
+        position = data.draw(st.integers(0, len(wire)))
+        wire.insert(position, data.draw(st.sampled_from([0, 10, 13, 32, 58, 59, 127])))
+    wire = bytes(wire)
+    whole = outcome([wire])
+    assert outcome(split_randomly(wire, data.draw)) == whole
+    assert outcome([wire[index:index + 1] for index in range(len(wire))]) == whole
