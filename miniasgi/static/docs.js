@@ -215,7 +215,8 @@
       for (const entry of operations) section.append(renderOperation(...entry));
       container.append(section);
     }
-    document.getElementById("status").textContent = "";
+    document.getElementById("status").textContent =
+      container.children.length ? "" : "This API has no operations yet: add a route and reload.";
     renderAuthorizeDialog();
   }
 

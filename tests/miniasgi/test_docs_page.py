@@ -769,13 +769,18 @@ def _document_with_servers_and_tags() -> dict:
 
 async def _raw_asgi_app(scope, receive, send):
     """Serves the page, its assets, the document, and /api/v1/... echoing the request."""
+    from miniasgi.openapi import build_openapi
+
     if scope["type"] != "http":
         return
     path = scope["path"]
     media_type = "application/json"
-    if path == "/docs":
-        body = docs_html(openapi_url="/spec/openapi.json", title="P", assets_url="/docs/assets")
+    if path in ("/docs", "/empty-docs"):
+        document_url = "/spec/openapi.json" if path == "/docs" else "/spec/empty.json"
+        body = docs_html(openapi_url=document_url, title="P", assets_url="/docs/assets")
         body, media_type = body.encode(), "text/html; charset=utf-8"
+    elif path == "/spec/empty.json":
+        body = json.dumps(build_openapi(title="Empty", version="0", operations=[])).encode()
     elif path.startswith("/docs/assets/") and docs_asset(path.rsplit("/", 1)[1]):
         body, media_type = docs_asset(path.rsplit("/", 1)[1])
     elif path == "/spec/openapi.json":
@@ -945,3 +950,13 @@ def test_schemas_are_shown_as_indented_text_with_models_expanded(browser, server
         f"{json.dumps([schema for schema, _ in SCHEMA_TEXTS])}.map(s => miniasgiDocs.schemaText(s))"
     )
     assert found == [text for _, text in SCHEMA_TEXTS]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_an_api_without_operations_says_so(browser, raw_server_url):
+    browser.command("Page.navigate", url=raw_server_url + "/empty-docs")
+    status = "(document.getElementById('status')?.textContent || '')"
+    browser.wait_for(f"{status}.startsWith('This API')", "the empty document was not reported")
+    assert browser.evaluate(status) == "This API has no operations yet: add a route and reload."
+    assert browser.evaluate("document.getElementById('authorize-button').hidden") is True
