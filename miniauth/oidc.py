@@ -188,7 +188,8 @@ class RelyingParty:
             raise LoginError(f"GET {url} did not answer JSON: {error}", 502) from None
         metadata = ProviderMetadata.from_document(document, self.settings.issuer)
         self._key_set = JWKSClient(
-            metadata.jwks_uri, timeout=self.settings.http_timeout, fetch=self._fetch_key_set
+            metadata.jwks_uri, timeout=self.settings.http_timeout, fetch=self._fetch_key_set,
+            clock=self._clock,
         )
         return metadata
 

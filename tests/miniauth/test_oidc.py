@@ -1,0 +1,227 @@
+"""miniauth.oidc: the relying party's own rules, in-process on a fake clock.
+
+The app runs under miniasgi's TestClient and talks to the local provider
+through an `http` function that calls the provider's app in-process, so time
+is a parameter: cookies and sessions expire, and the key set is refetched,
+without sleeping. (test_oidc_flow.py runs the same flow over real sockets.)
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from miniasgi import App, Depends, JSONResponse, Request
+from miniasgi.testclient import TestClient
+from miniauth.oidc import OIDCSettings, RelyingParty
+from miniauth.oidc_provider import ClientRegistration, LocalProvider
+from miniauth.oidc_tokens import LoginError
+from tests.miniauth.test_oidc_provider import FakeClock
+from tests.miniauth.test_oidc_tokens import rsa_jwk
+
+PROVIDER = "https://provider.test"
+APP = "http://app.test"
+
+
+class Network:
+    """Routes the relying party's HTTP calls to the provider's app, and counts them."""
+
+    def __init__(self, provider: LocalProvider) -> None:
+        self.client = TestClient(provider.app, base_url=PROVIDER, follow_redirects=False)
+        self.calls: list[tuple[str, str]] = []
+        self.broken_paths: dict[str, tuple[int, bytes]] = {}
+
+    def __call__(self, method, url, headers, body, timeout):
+        path = urlsplit(url).path
+        self.calls.append((method, path))
+        if path in self.broken_paths:
+            return self.broken_paths[path]
+        response = self.client.request(method, url, headers=dict(headers), content=body)
+        return response.status_code, response.content
+
+
+class Setup:
+    def __init__(self, **settings) -> None:
+        self.clock = FakeClock()
+        self.provider = LocalProvider(
+            PROVIDER, [ClientRegistration("app", "secret", (APP + "/auth/callback",))],
+            signing_key=rsa_jwk("provider"), clock=self.clock)
+        self.network = Network(self.provider)
+        self.logins: list[dict] = []
+        self.relying_party = RelyingParty(
+            OIDCSettings(PROVIDER, "app", "secret", b"c" * 32, **settings),
+            http=self.network, clock=self.clock,
+            on_login=lambda request, claims, response: self.logins.append(claims))
+        app = App()
+        app.include_router(self.relying_party.router())
+
+        @app.get("/me")
+        def me(user: dict = Depends(self.relying_party.current_user)) -> dict:
+            return user
+
+        self.browser = TestClient(app, base_url=APP, follow_redirects=False)
+
+    def callback_url(self, next_path: str = "/me") -> str:
+        to_provider = self.browser.get("/auth/login", params={"next": next_path})
+        assert to_provider.status_code == 302, to_provider.text
+        at_provider = self.network.client.get(to_provider.headers["location"])
+        return at_provider.headers["location"]
+
+    def log_in(self, next_path: str = "/me"):
+        return self.browser.get(self.callback_url(next_path))
+
+
+@pytest.fixture
+def setup() -> Setup:
+    return Setup()
+
+
+def test_a_login_starts_a_session_and_calls_on_login(setup: Setup) -> None:
+    back = setup.log_in()
+    assert (back.status_code, back.headers["location"]) == (303, "/me")
+    assert setup.browser.get("/me").json()["email"] == "alice@example.com"
+    assert [claims["sub"] for claims in setup.logins] == ["1001"]
+
+
+def test_the_provider_is_discovered_once_and_its_keys_fetched_once(setup: Setup) -> None:
+    setup.log_in()
+    setup.log_in()
+    assert setup.network.calls.count(("GET", "/.well-known/openid-configuration")) == 1
+    assert setup.network.calls.count(("GET", "/jwks")) == 1
+    assert setup.network.calls.count(("POST", "/token")) == 2
+
+
+def test_a_pinned_redirect_uri_is_sent_whatever_the_request_says() -> None:
+    setup = Setup(redirect_uri="https://app.example/auth/callback")
+    location = setup.browser.get("/auth/login").headers["location"]
+    assert parse_qs(urlsplit(location).query)["redirect_uri"] == [
+        "https://app.example/auth/callback"]
+
+
+def test_after_login_the_user_returns_only_to_a_path_of_this_site(setup: Setup) -> None:
+    assert setup.log_in(next_path="https://evil.example/").headers["location"] == "/"
+    assert setup.log_in(next_path="//evil.example/").headers["location"] == "/"
+
+
+# -- time: the login cookie, the session, the id_token -----------------------------------------
+
+
+def test_a_login_finished_after_the_cookie_expired_is_refused(setup: Setup) -> None:
+    url = setup.callback_url()
+    setup.clock.now += 601
+    response = setup.browser.get(url)
+    assert response.status_code == 400
+    assert "the login cookie cannot be trusted: token expired at" in response.json()["detail"]
+
+
+def test_the_session_ends_after_its_max_age(setup: Setup) -> None:
+    setup.log_in()
+    setup.clock.now += 8 * 3600
+    refused = setup.browser.get("/me")
+    assert refused.status_code == 401
+    assert refused.json()["detail"].startswith("the session cookie cannot be trusted: token expired")
+
+
+def test_a_stale_id_token_is_refused_even_before_it_expires(setup: Setup) -> None:
+    setup.provider.clock = lambda: setup.clock.now - 1200
+    response = setup.log_in()
+    assert response.status_code == 401
+    assert "the id_token was issued 1200 s ago" in response.json()["detail"]
+
+
+# -- cookies are not interchangeable -------------------------------------------------------------
+
+
+def test_a_login_cookie_is_no_session_cookie(setup: Setup) -> None:
+    setup.browser.get("/auth/login")
+    login_cookie = setup.browser.cookies["oidc_login"]
+    setup.browser.cookies.set("oidc_session", login_cookie)
+    refused = setup.browser.get("/me")
+    assert refused.status_code == 401
+    assert "meant for 'oidc-login'" in refused.json()["detail"]
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": [
+        (b"cookie", f"oidc_session={login_cookie}".encode())]})
+    assert setup.relying_party.user(request) is None
+
+
+# -- key rotation through the JWKS cache ------------------------------------------------------
+
+
+def test_a_rotated_key_is_fetched_when_a_token_names_it(setup: Setup) -> None:
+    setup.log_in()
+    setup.provider.signing_key = rsa_jwk("rotated")  # published at /jwks from now on
+    setup.clock.now += 31  # past the key-set client's minimum interval between fetches
+    assert setup.log_in().status_code == 303
+    assert setup.network.calls.count(("GET", "/jwks")) == 2
+
+
+def test_an_unknown_kid_right_after_a_fetch_does_not_fetch_again(setup: Setup) -> None:
+    setup.log_in()
+    setup.provider.signing_key = rsa_jwk("rotated")
+    response = setup.log_in()
+    assert response.status_code == 401
+    assert "no key with kid 'rotated'" in response.json()["detail"]
+    assert setup.network.calls.count(("GET", "/jwks")) == 1
+
+
+# -- a provider that answers badly ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, answer, status, reason",
+    [("/.well-known/openid-configuration", (404, b"not here"), 502, "answered 404"),
+     ("/.well-known/openid-configuration", (200, b"<html>"), 502, "did not answer JSON"),
+     ("/jwks", (500, b""), 503, "keys could not be fetched"),
+     ("/token", (200, b'{"access_token":"a","token_type":"Bearer"}'), 502, "no id_token")],
+)
+def test_a_broken_provider_answer_is_reported(setup: Setup, path, answer, status, reason) -> None:
+    setup.network.broken_paths[path] = answer
+    if path == "/.well-known/openid-configuration":
+        response = setup.browser.get("/auth/login")
+    else:
+        response = setup.log_in()
+    assert response.status_code == status
+    assert reason in response.json()["detail"]
+
+
+def test_an_at_hash_that_does_not_fit_the_access_token_is_refused(setup: Setup) -> None:
+    setup.provider.rewrite_id_token_claims = lambda claims: {**claims, "at_hash": "AAAA"}
+    response = setup.log_in()
+    assert response.status_code == 401
+    assert "at_hash does not match" in response.json()["detail"]
+
+
+def test_a_callback_with_neither_code_nor_error_is_refused(setup: Setup) -> None:
+    url = setup.callback_url()
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    response = setup.browser.get("/auth/callback", params={"state": state})
+    assert response.status_code == 400
+    assert "neither a code nor an error" in response.json()["detail"]
+
+
+def test_on_failure_renders_the_refusal_its_own_way() -> None:
+    setup = Setup()
+    setup.relying_party._on_failure = lambda request, error: JSONResponse(
+        {"sorry": error.reason}, status_code=418)
+    response = setup.browser.get("/auth/callback?state=x&code=y")
+    assert response.status_code == 418
+    assert "no login cookie" in response.json()["sorry"]
+
+
+# -- configuration mistakes are caught at start-up --------------------------------------------
+
+
+def test_a_short_cookie_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="cookie_secret has 5 bytes; use at least 32"):
+        RelyingParty(OIDCSettings(PROVIDER, "app", "secret", "short"))
+
+
+def test_scopes_without_openid_are_refused() -> None:
+    with pytest.raises(ValueError, match="lack 'openid'"):
+        RelyingParty(OIDCSettings(PROVIDER, "app", "secret", b"c" * 32, scopes=("email",)))
+
+
+def test_login_error_carries_its_status() -> None:
+    error = LoginError("why", 502)
+    assert (str(error), error.reason, error.status) == ("why", "why", 502)
