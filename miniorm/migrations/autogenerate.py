@@ -31,6 +31,7 @@ autogenerate writes it as the column's server default.
 from __future__ import annotations
 
 import enum
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,6 +211,7 @@ def render_body(operations: list[op.Operation], notes: list[str] | None = None) 
     """The indented body of upgrade() or downgrade() for a revision file."""
     lines = []
     for note in notes or []:
-        lines.append("    # NOTE: " + note)
-    lines += ["    " + operation.render() for operation in operations]
+        lines += textwrap.wrap(note, 96, initial_indent="    # NOTE: ",
+                               subsequent_indent="    #   ", break_on_hyphens=False)
+    lines += ["    " + op.indent_lines(operation.render(), 4) for operation in operations]
     return "\n".join(lines) if operations else "\n".join(lines + ["    pass"])

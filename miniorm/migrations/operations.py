@@ -117,12 +117,24 @@ def create_index_statement(index: IndexSpec, table: str) -> str:
 
 # -- operations -------------------------------------------------------------
 
-def call(function: str, *arguments: Any, **options: Any) -> str:
-    """Python source for `op.function(arguments..., option=value...)`, defaults left out."""
+def call(function: str, *arguments: Any, multiline: bool = False, **options: Any) -> str:
+    """Python source for `op.function(arguments..., option=value...)`, written at column 0.
+
+    A call too long for one line (the house limit is 100 characters, and the text may be
+    nested twice) puts each argument on its own line, indented four spaces.
+    """
     parts = [argument if isinstance(argument, Source) else repr(argument)
              for argument in arguments]
     parts += [f"{name}={value!r}" for name, value in options.items()]
-    return f"op.{function}({', '.join(parts)})"
+    one_line = f"op.{function}({', '.join(parts)})"
+    if len(one_line) <= 84 and not multiline and "\n" not in one_line:
+        return one_line
+    return f"op.{function}(\n    " + indent_lines(",\n".join(parts), 4) + ",\n)"
+
+
+def indent_lines(text: str, spaces: int) -> str:
+    """Indent every line of `text` but the first (which goes where the caller puts it)."""
+    return text.replace("\n", "\n" + " " * spaces)
 
 
 class Source(str):
@@ -130,8 +142,9 @@ class Source(str):
 
 
 def render_column(column: ColumnSpec) -> Source:
-    options = {name: getattr(column, name) for name in
-               ("nullable", "primary_key", "autoincrement", "server_default")
+    names = ("primary_key", "autoincrement", "server_default") if column.primary_key \
+        else ("nullable", "server_default")
+    options = {name: getattr(column, name) for name in names
                if getattr(column, name) != ColumnSpec.__dataclass_fields__[name].default}
     return Source(call("column", column.name, column.type, **options))
 
@@ -201,8 +214,7 @@ class CreateTable(Operation):
             items.append(Source(call("foreign_key", foreign_key.name, list(foreign_key.columns),
                                      foreign_key.target_table, list(foreign_key.target_columns),
                                      **options)))
-        inner = ",\n        ".join([repr(self.table.name), *items])
-        return f"op.create_table(\n        {inner},\n    )"
+        return call("create_table", self.table.name, *items, multiline=True)
 
 
 @dataclass
