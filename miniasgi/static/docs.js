@@ -278,17 +278,22 @@
   }
 
   // The body editor: a JSON textarea, or one input per form field.
+  const FORM_MEDIA_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
+
   function renderRequestBody(requestBody) {
     const [mediaType, media] = Object.entries(requestBody.content || {})[0] || ["application/json", {}];
     const schema = media.schema || {};
     const node = element("div", { class: "request-body" },
       element("h3", { text: `Request body (${mediaType})${requestBody.required ? " *" : ""}` }),
       element("pre", { class: "schema", text: schemaText(schema) }));
-    if (mediaType.includes("json")) {
-      const textarea = element("textarea", { rows: 8, spellcheck: "false", class: "json-body" });
-      textarea.value = JSON.stringify(exampleFor(schema), null, 2);
+    const isJson = /[/+]json\b/.test(mediaType);
+    if (isJson || !FORM_MEDIA_TYPES.includes(mediaType)) {
+      // JSON gets an example to edit; any other media type (text/plain, XML...) is
+      // typed in and sent as it is.
+      const textarea = element("textarea", { rows: 8, spellcheck: "false", class: "body-text" });
+      textarea.value = isJson ? JSON.stringify(exampleFor(schema), null, 2) : "";
       node.append(textarea);
-      return { node, mediaType, read: () => textarea.value };
+      return { node, mediaType, isJson, read: () => textarea.value };
     }
     const fields = {};
     const required = new Set(resolve(schema).required || []);
@@ -378,10 +383,12 @@
     const value = body.read();
     if (typeof value === "string") {
       if (value.trim() === "") return undefined;
-      try {
-        JSON.parse(value);
-      } catch (error) {
-        throw new Error(`the request body is not valid JSON (${error.message}): fix it or clear it`);
+      if (body.isJson) {
+        try {
+          JSON.parse(value);
+        } catch (error) {
+          throw new Error(`the request body is not valid JSON (${error.message}): fix it or clear it`);
+        }
       }
       headers.set("content-type", body.mediaType);
       return value;

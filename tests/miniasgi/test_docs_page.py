@@ -752,7 +752,7 @@ def test_a_document_that_cannot_be_loaded_is_reported_on_the_page(browser, serve
 
 
 def _document_with_servers_and_tags() -> dict:
-    from miniasgi.openapi import OperationInfo, ParameterInfo, build_openapi
+    from miniasgi.openapi import OperationInfo, ParameterInfo, RequestBodyInfo, build_openapi
 
     return build_openapi(
         title="Prefixed",
@@ -763,6 +763,8 @@ def _document_with_servers_and_tags() -> dict:
             OperationInfo("/echo/{word}", "GET", "echo", tags=["first"],
                           parameters=[ParameterInfo("word", "path", str)]),  # fmt: skip
             OperationInfo("/other", "GET", "other", tags=["second"]),
+            OperationInfo("/note", "POST", "note", tags=["second"],
+                          request_body=RequestBodyInfo(str, media_type="text/plain", title="Note")),
         ],
     )
 
@@ -786,7 +788,15 @@ async def _raw_asgi_app(scope, receive, send):
     elif path == "/spec/openapi.json":
         body = json.dumps(_document_with_servers_and_tags()).encode()
     else:
-        body = json.dumps({"path": path, "query": scope["query_string"].decode()}).encode()
+        received = b""
+        while True:
+            message = await receive()
+            received += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        content_type = dict(scope["headers"]).get(b"content-type", b"").decode()
+        body = json.dumps({"path": path, "query": scope["query_string"].decode(),
+                           "content_type": content_type, "body": received.decode()}).encode()
     headers = [(b"content-type", media_type.encode()), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -960,3 +970,18 @@ def test_an_api_without_operations_says_so(browser, raw_server_url):
     browser.wait_for(f"{status}.startsWith('This API')", "the empty document was not reported")
     assert browser.evaluate(status) == "This API has no operations yet: add a route and reload."
     assert browser.evaluate("document.getElementById('authorize-button').hidden") is True
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_body_of_another_media_type_is_sent_as_typed(browser, raw_server_url):
+    _open_docs(browser, raw_server_url)
+    browser.evaluate(
+        "panel('note').querySelector('textarea').value = 'not {json} at all';"
+        "run('note'); true"
+    )
+    result = _result_when_done(browser, "note")
+    echoed = json.loads(result["body"])
+    assert echoed["body"] == "not {json} at all"
+    assert echoed["content_type"] == "text/plain"
+    assert echoed["path"] == "/api/v1/note"
