@@ -123,6 +123,7 @@ class OperationInfo:
     security: list[dict[str, list[str]]] = field(default_factory=list)
     deprecated: bool = False
     include_in_schema: bool = True
+    response_description: str = "Successful Response"
 
 
 # -- names the app derives from the endpoint function -------------------------------------
@@ -435,7 +436,7 @@ def _responses_object(operation: OperationInfo, definitions: dict) -> dict:
     media_type = operation.response_class_media_type
     responses: dict[str, dict] = {}
     status_key = str(operation.status_code)
-    success: dict[str, Any] = {"description": "Successful Response"}
+    success: dict[str, Any] = {"description": operation.response_description}
     if media_type and _may_have_body(operation.status_code):
         success["content"] = {media_type: {"schema": _success_schema(operation, definitions)}}
     responses[status_key] = success

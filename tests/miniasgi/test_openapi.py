@@ -1317,3 +1317,16 @@ def test_a_second_ported_app_with_dataclasses_nested_scopes_and_routers_matches_
     assert_same_document(ours, document(FASTAPI_IMPORTS))
     me = ours["paths"]["/users/me"]["get"]
     assert me["security"] == [{"OAuth2PasswordBearer": ["items", "me"]}]
+
+
+def test_the_success_response_description_can_be_changed_as_in_fastapi():
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/made", response_description="The item, as stored")
+    def made():
+        pass
+
+    ours = build([operation("made", "/made", "GET", response_description="The item, as stored")])
+    assert_same_document(ours, fastapi_document(app))
