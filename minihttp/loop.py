@@ -93,7 +93,6 @@ import asyncio
 import collections
 import concurrent.futures
 import contextvars
-import errno
 import heapq
 import logging
 import os
@@ -108,7 +107,8 @@ import weakref
 from collections.abc import Coroutine
 from typing import Any
 
-from minihttp import transports
+from minihttp.servers import NO_TLS_MESSAGE, ServersMixin
+from minihttp.sockets import SocketOperationsMixin
 
 __all__ = ["EventLoop", "EventLoopPolicy", "new_event_loop", "run"]
 
@@ -203,7 +203,7 @@ def _ignore_signal(signal_number, frame) -> None:
     """The Python-level signal handler: the real work starts from the wakeup fd."""
 
 
-class EventLoop(asyncio.AbstractEventLoop):
+class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
     """A selector event loop written from scratch; see the module docstring."""
 
     # In debug mode, callbacks that run longer than this (seconds) are logged.
@@ -818,170 +818,10 @@ class EventLoop(asyncio.AbstractEventLoop):
                     }
                 )
 
-    # ---- sockets, one operation at a time ---------------------------------------------
-
-    async def sock_recv(self, sock, nbytes: int) -> bytes:
-        """Receive up to `nbytes` from non-blocking `sock`; b"" means the peer closed."""
-        _require_non_blocking(sock, "sock_recv")
-        try:
-            return sock.recv(nbytes)
-        except (BlockingIOError, InterruptedError):
-            pass
-        return await self._wait_readable_then(sock, sock.recv, nbytes)
-
-    async def sock_recv_into(self, sock, buffer) -> int:
-        """Receive into `buffer`; return the number of bytes written (0: peer closed)."""
-        _require_non_blocking(sock, "sock_recv_into")
-        try:
-            return sock.recv_into(buffer)
-        except (BlockingIOError, InterruptedError):
-            pass
-        return await self._wait_readable_then(sock, sock.recv_into, buffer)
-
-    async def sock_accept(self, sock):
-        """Accept a connection on a listening socket: (non-blocking socket, address)."""
-        _require_non_blocking(sock, "sock_accept")
-        try:
-            connection, address = sock.accept()
-        except (BlockingIOError, InterruptedError):
-            connection, address = await self._wait_readable_then(sock, sock.accept)
-        connection.setblocking(False)
-        return connection, address
-
-    def _wait_readable_then(self, sock, operation, *args) -> asyncio.Future:
-        """A Future for `operation(*args)`, tried each time `sock` becomes readable."""
-        future = self.create_future()
-        fd = sock.fileno()
-        self._add_internal_reader(fd, self._retry_when_readable, future, operation, args)
-        future.add_done_callback(lambda _: self._unwatch(fd, _READ))
-        return future
-
-    def _retry_when_readable(self, future, operation, args) -> None:
-        if future.done():
-            return
-        try:
-            result = operation(*args)
-        except (BlockingIOError, InterruptedError):
-            return  # spurious wake-up: stay registered
-        except BaseException as error:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
-    async def sock_sendall(self, sock, data) -> None:
-        """Send all of `data`, waiting for the socket to drain as needed."""
-        _require_non_blocking(sock, "sock_sendall")
-        view = memoryview(data).cast("B")
-        try:
-            sent = sock.send(view)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        if sent == len(view):
-            return
-        future = self.create_future()
-        fd = sock.fileno()
-        self._add_internal_writer(fd, self._sock_send_when_ready, future, sock, view, [sent])
-        future.add_done_callback(lambda _: self._unwatch(fd, _WRITE))
-        await future
-
-    def _sock_send_when_ready(self, future, sock, view, progress) -> None:
-        if future.done():
-            return
-        try:
-            progress[0] += sock.send(view[progress[0] :])
-        except (BlockingIOError, InterruptedError):
-            return
-        except BaseException as error:
-            future.set_exception(error)
-            return
-        if progress[0] == len(view):
-            future.set_result(None)
-
-    async def sock_connect(self, sock, address) -> None:
-        """Connect non-blocking `sock` to `address` (host names are resolved first)."""
-        _require_non_blocking(sock, "sock_connect")
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            address = await self._resolve_one(sock, address)
-        try:
-            sock.connect(address)
-            return
-        except (BlockingIOError, InterruptedError):
-            pass
-        future = self.create_future()
-        fd = sock.fileno()
-        self._add_internal_writer(fd, self._finish_connect, future, sock, address)
-        future.add_done_callback(lambda _: self._unwatch(fd, _WRITE))
-        await future
-
-    def _finish_connect(self, future, sock, address) -> None:
-        if future.done():
-            return
-        error_number = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if error_number == 0:
-            future.set_result(None)
-        elif error_number not in (errno.EINPROGRESS, errno.EALREADY):
-            message = f"Connect call failed {address}: {os.strerror(error_number)}"
-            future.set_exception(OSError(error_number, message))
-
-    async def _resolve_one(self, sock, address):
-        host, port = address[0], address[1]
-        try:
-            socket.inet_pton(sock.family, host)
-            return address  # already numeric
-        except (OSError, TypeError):
-            pass
-        infos = await self.getaddrinfo(host, port, family=sock.family, type=sock.type)
-        if not infos:
-            raise OSError(f"getaddrinfo({host!r}, {port!r}) returned no addresses")
-        return infos[0][4]
-
-    # ---- servers and connections (the code is in minihttp.transports) ----------------
-
-    async def create_server(self, protocol_factory, host=None, port=None, **options):
-        """Listen on `host`:`port`; each connection gets `protocol_factory()`.
-
-        Options as asyncio's: family, flags, sock, backlog (100), reuse_address,
-        reuse_port, start_serving (True). `ssl=` raises NotImplementedError.
-        """
-        return await transports.create_server(self, protocol_factory, host, port, **options)
-
-    async def create_connection(self, protocol_factory, host=None, port=None, **options):
-        """Connect to `host`:`port` (or adopt `sock=`); return (transport, protocol)."""
-        return await transports.create_connection(self, protocol_factory, host, port, **options)
-
-    async def create_unix_server(self, protocol_factory, path=None, **options):
-        """Listen on the Unix socket file `path` (removed first if it is a stale socket)."""
-        return await transports.create_unix_server(self, protocol_factory, path, **options)
-
-    async def create_unix_connection(self, protocol_factory, path=None, **options):
-        return await transports.create_unix_connection(self, protocol_factory, path, **options)
-
-    async def connect_accepted_socket(self, protocol_factory, sock, **options):
-        """Wrap an already accepted socket in a transport: (transport, protocol)."""
-        return await transports.connect_accepted_socket(self, protocol_factory, sock, **options)
-
-    async def sendfile(self, transport, file, offset=0, count=None, *, fallback=True):
-        """Send a file through `transport` with plain reads and writes (no os.sendfile)."""
-        return await transports.sendfile_by_writes(transport, file, offset, count)
-
-    async def sock_sendfile(self, sock, file, offset=0, count=None, *, fallback=True):
-        """Send a file over non-blocking `sock` with plain reads and sock_sendall."""
-        file.seek(offset)
-        total = 0
-        while count is None or total < count:
-            size = 64 * 1024 if count is None else min(64 * 1024, count - total)
-            chunk = file.read(size)
-            if not chunk:
-                break
-            await self.sock_sendall(sock, chunk)
-            total += len(chunk)
-        file.seek(offset + total)
-        return total
+    # ---- what this loop leaves out on purpose (see the module docstring), said clearly ----
 
     async def start_tls(self, *args, **kwargs):
-        raise NotImplementedError(transports.NO_TLS_MESSAGE)
-
-    # What this loop leaves out on purpose (see the module docstring), said clearly.
+        raise NotImplementedError(NO_TLS_MESSAGE)
 
     async def create_datagram_endpoint(self, *args, **kwargs):
         raise NotImplementedError(
@@ -1017,13 +857,6 @@ def _file_descriptor(fd) -> int:
         raise ValueError(
             f"expected a file descriptor or an object with fileno(), got {fd!r}"
         ) from None
-
-
-def _require_non_blocking(sock, method: str) -> None:
-    if sock.gettimeout() != 0:
-        raise ValueError(
-            f"{method}() needs a non-blocking socket: call sock.setblocking(False) first"
-        )
 
 
 def _set_result_unless_done(future, result) -> None:
