@@ -254,7 +254,7 @@ class RelyingParty:
         """The callback: check, trade the code, validate, start the session; or refuse."""
         try:
             login = self._pending_login(request)
-            tokens = await run_in_threadpool(self._exchange_code, request, login)
+            tokens = await run_in_threadpool(self._exchange_code, login)
             claims = await run_in_threadpool(self._validated_claims, tokens, login["nonce"])
         except LoginError as error:
             return self._refuse(request, error)
@@ -301,7 +301,7 @@ class RelyingParty:
             raise LoginError("the callback has neither a code nor an error (RFC 6749 §4.1.2)", 400)
         return {**login, "code": parameters["code"]}
 
-    def _exchange_code(self, request: Request, login: dict[str, Any]) -> dict[str, Any]:
+    def _exchange_code(self, login: dict[str, Any]) -> dict[str, Any]:
         metadata = self.metadata()
         headers, body = token_request(
             code=login["code"],

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import httpx
 import jwt as pyjwt
@@ -270,6 +270,26 @@ def test_a_replayed_code_is_refused_by_the_provider(flow: Flow, browser: httpx.C
     assert replay.status_code == 401
     assert refusal(replay) == ("login failed: the provider refused the code: invalid_grant "
                                "(the authorization code was already used)")
+
+
+def test_an_intercepted_code_is_useless_without_the_pkce_verifier(flow: Flow,
+                                                                  browser: httpx.Client) -> None:
+    url = callback_url(browser, flow)
+    stolen_code = parse_qs(urlsplit(url).query)["code"][0]
+    # the thief even knows the client secret (form-encoded for Basic, RFC 6749 §2.3.1),
+    # but not this login's code_verifier
+    secret = quote_plus(CLIENT_SECRET, safe="")
+    theft = httpx.post(flow.provider_url + "/token", auth=("the-app", secret), data={
+        "grant_type": "authorization_code", "code": stolen_code,
+        "redirect_uri": flow.app_url + "/auth/callback", "code_verifier": "x" * 43})
+    assert theft.status_code == 400
+    assert theft.json()["error"] == "invalid_grant"
+    assert "code_verifier does not match the code_challenge" in theft.json()["error_description"]
+    assert "id_token" not in theft.json()
+    # the failed attempt burned the code: the genuine callback is refused too
+    response = browser.get(url)
+    assert response.status_code == 401
+    assert "the authorization code was already used" in refusal(response)
 
 
 def test_a_denied_login_is_reported(flow: Flow, browser: httpx.Client) -> None:
