@@ -86,6 +86,7 @@ logger = logging.getLogger("miniauth.oidc")
 MINIMUM_COOKIE_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 MAXIMUM_RESPONSE_BYTES = 1024 * 1024  # discovery and token answers are a few kB
 LOGIN_PURPOSE, SESSION_PURPOSE = "oidc-login", "oidc-session"
+CLIENT_AUTHENTICATIONS = ("client_secret_basic", "client_secret_post")  # Core §9
 SESSION_CLAIMS = ("sub", "email", "email_verified", "name", "picture", "iss")
 
 HttpFunction = Callable[[str, str, Mapping[str, str], bytes | None, float], tuple[int, bytes]]
@@ -148,6 +149,11 @@ class RelyingParty:
             raise ValueError(
                 f"cookie_secret has {len(self._cookie_secret)} bytes; use at least "
                 f"{MINIMUM_COOKIE_SECRET_BYTES}, e.g. secrets.token_bytes(32)"
+            )
+        if settings.client_authentication not in (None, *CLIENT_AUTHENTICATIONS):
+            raise ValueError(
+                f"client_authentication {settings.client_authentication!r} is not supported: "
+                f"choose one of {CLIENT_AUTHENTICATIONS}, or None to follow the provider"
             )
         if "openid" not in settings.scopes:
             raise ValueError(f"scopes {settings.scopes} lack 'openid': without it there is no id_token")
@@ -216,22 +222,21 @@ class RelyingParty:
 
     async def start_login(self, request: Request) -> Response:
         """Redirect to the provider, with state, nonce and verifier sealed in the login cookie."""
-        try:
-            metadata = await run_in_threadpool(self.metadata)
-        except LoginError as error:
-            return self._refuse(request, error)
         state, nonce, code_verifier = new_random_value(), new_random_value(), new_random_value()
         redirect_uri = self.redirect_uri(request)
-        location = authorization_url(
-            metadata,
-            client_id=self.settings.client_id,
-            redirect_uri=redirect_uri,
-            scopes=self.settings.scopes,
-            state=state,
-            nonce=nonce,
-            code_verifier=code_verifier,
-            extra=self.settings.authorization_parameters,
-        )
+        try:
+            location = authorization_url(
+                await run_in_threadpool(self.metadata),
+                client_id=self.settings.client_id,
+                redirect_uri=redirect_uri,
+                scopes=self.settings.scopes,
+                state=state,
+                nonce=nonce,
+                code_verifier=code_verifier,
+                extra=self.settings.authorization_parameters,
+            )
+        except LoginError as error:
+            return self._refuse(request, error)
         sealed = seal(
             {
                 "state": state,

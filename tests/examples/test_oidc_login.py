@@ -152,3 +152,11 @@ def test_the_home_page_links_to_the_login_and_greets_a_signed_in_user_escaped() 
         page = client.get("/").text
         assert "Hello, &lt;b&gt;Ada&lt;/b&gt;!" in page
         assert client.get("/me").json() == {"sub": "7", "name": "<b>Ada</b>"}
+
+
+def test_the_docs_page_lists_the_login_routes_but_not_the_callback() -> None:
+    with TestClient(create_app(settings_from_environment(GOOGLE))) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        assert {"/auth/login", "/auth/logout", "/me"} <= set(paths)
+        assert "/auth/callback" not in paths
+        assert client.get("/docs").status_code == 200

@@ -8,6 +8,7 @@ without sleeping. (test_oidc_flow.py runs the same flow over real sockets.)
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -185,6 +186,16 @@ def test_a_broken_provider_answer_is_reported(setup: Setup, path, answer, status
     assert reason in response.json()["detail"]
 
 
+def test_a_provider_without_pkce_s256_is_reported_not_crashed_on(setup: Setup) -> None:
+    document = setup.network.client.get("/.well-known/openid-configuration").json()
+    document["code_challenge_methods_supported"] = ["plain"]
+    setup.network.broken_paths["/.well-known/openid-configuration"] = (
+        200, json.dumps(document).encode())
+    response = setup.browser.get("/auth/login")
+    assert response.status_code == 502
+    assert "not S256" in response.json()["detail"]
+
+
 def test_an_at_hash_that_does_not_fit_the_access_token_is_refused(setup: Setup) -> None:
     setup.provider.rewrite_id_token_claims = lambda claims: {**claims, "at_hash": "AAAA"}
     response = setup.log_in()
@@ -215,6 +226,12 @@ def test_on_failure_renders_the_refusal_its_own_way() -> None:
 def test_a_short_cookie_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="cookie_secret has 5 bytes; use at least 32"):
         RelyingParty(OIDCSettings(PROVIDER, "app", "secret", "short"))
+
+
+def test_an_unknown_client_authentication_is_refused() -> None:
+    with pytest.raises(ValueError, match="'private_key_jwt' is not supported"):
+        RelyingParty(OIDCSettings(PROVIDER, "app", "secret", b"c" * 32,
+                                  client_authentication="private_key_jwt"))
 
 
 def test_scopes_without_openid_are_refused() -> None:
