@@ -155,6 +155,22 @@ def test_only_paths_on_this_site_are_returned_to(candidate, expected) -> None:
     assert safe_return_path(candidate) == expected
 
 
+@given(st.text())
+def test_any_return_path_is_a_path_on_this_site_or_the_default(candidate: str) -> None:
+    chosen = safe_return_path(candidate, default="/home")
+    assert chosen in (candidate, "/home")
+    assert chosen.startswith("/") and not chosen.startswith(("//", "/\\"))
+    assert urlsplit(chosen).netloc == "" and urlsplit(chosen).scheme == ""
+    assert all(character >= " " for character in chosen)
+
+
+@given(st.dictionaries(st.text().filter(lambda name: name not in ("aud", "iat", "exp")),
+                       st.text() | st.integers() | st.booleans(), max_size=5))
+def test_any_dict_of_json_values_survives_sealing(data: dict) -> None:
+    sealed = seal(data, SECRET, purpose="p", now=NOW, max_age=60)
+    assert unseal(sealed, SECRET, purpose="p", now=NOW, what="test") == data
+
+
 # -- OpenID Connect Discovery 1.0 §4 -----------------------------------------------------------
 
 
