@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from miniasgi import App, Depends, HTMLResponse, Request
 from miniauth.oidc import OIDCSettings, RelyingParty
-from miniauth.oidc_tokens import GOOGLE_ISSUER
+from miniauth.oidc_tokens import GOOGLE_ISSUER, LoginError
 
 
 def settings_from_environment(environ: Mapping[str, str] = os.environ, *,
@@ -40,7 +40,7 @@ def settings_from_environment(environ: Mapping[str, str] = os.environ, *,
 
 
 def create_app(settings: OIDCSettings, provider_name: str = "Google") -> App:
-    login = RelyingParty(settings)
+    login = RelyingParty(settings, on_failure=failure_page)
     app = App(title="Sign in with Google (ministack example)")
     app.include_router(login.router())
     app.state.login = login
@@ -60,6 +60,13 @@ def create_app(settings: OIDCSettings, provider_name: str = "Google") -> App:
         return user
 
     return app
+
+
+def failure_page(request: Request, error: LoginError) -> HTMLResponse:
+    """A refused login, as a person reads it: the reason, and a way back."""
+    return HTMLResponse(page(f"<h1>Sign-in failed</h1><p>{html.escape(error.reason)}</p>"
+                             '<p><a href="/">Back to the start</a></p>'),
+                        status_code=error.status)
 
 
 def page(body: str) -> str:

@@ -116,7 +116,8 @@ def test_with_provider_consent_the_student_can_deny() -> None:
         denied = browser.post(str(consent.url).split("?")[0], data={**fields, "decision": "deny"})
         answer = browser.get(denied.headers["location"])
         assert answer.status_code == 401
-        assert "access_denied" in answer.json()["detail"]
+        assert "<h1>Sign-in failed</h1>" in answer.text
+        assert "the provider answered access_denied: the user said no" in answer.text
 
 
 # -- configured for Google: built without touching the network -------------------------------
