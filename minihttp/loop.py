@@ -21,7 +21,7 @@ Five ideas make an event loop; each has a place below.
    BSD/macOS: we register fds with the events we care about (readable,
    writable) and one `select(timeout)` call sleeps until any of them is
    ready or the timeout passes. Registering is `EventLoop.add_reader` /
-   `add_writer`; each registration carries the callback to run (`_Handle`).
+   `add_writer`; each registration carries the callback to run (`Handle`).
 
 3. The ready queue. `self._ready` is a deque of callbacks that should run
    now: `call_soon` appends to it, and so does the selector dispatch for every
@@ -59,7 +59,7 @@ write the signal number into it (`add_signal_handler`).
 Transports and servers (the objects behind `create_server` and
 `create_connection`) live in `minihttp.transports`.
 
-Errors: a callback that raises does not stop the loop; `_Handle._run` hands
+Errors: a callback that raises does not stop the loop; `Handle._run` hands
 the exception to `call_exception_handler`, which logs it unless the program
 set its own handler. Debug mode (`loop.set_debug(True)`, `python -X dev` or
 PYTHONASYNCIODEBUG=1) adds two checks: loop methods called from a foreign
@@ -97,8 +97,6 @@ import heapq
 import logging
 import os
 import selectors
-import signal
-import socket
 import sys
 import threading
 import time
@@ -107,8 +105,10 @@ import weakref
 from collections.abc import Coroutine
 from typing import Any
 
+from minihttp.handles import Handle, TimerHandle
 from minihttp.servers import NO_TLS_MESSAGE, ServersMixin
 from minihttp.sockets import SocketOperationsMixin
+from minihttp.threads_and_signals import ThreadsAndSignalsMixin
 
 __all__ = ["EventLoop", "EventLoopPolicy", "new_event_loop", "run"]
 
@@ -122,88 +122,9 @@ _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 
 
-class _Handle:
-    """A callback with its arguments, waiting in the ready queue or on an fd.
-
-    `context` is the `contextvars.Context` the callback runs in; None means
-    "call it directly", which the loop uses for its own transport callbacks
-    (saving a context switch on every network event).
-    """
-
-    __slots__ = ("_callback", "_args", "_context", "_loop", "_cancelled")
-
-    def __init__(self, callback, args, loop, context):
-        self._callback = callback
-        self._args = args
-        self._loop = loop
-        self._context = context
-        self._cancelled = False
-
-    def cancel(self) -> None:
-        if not self._cancelled:
-            self._cancelled = True
-            self._callback = None
-            self._args = None
-
-    def cancelled(self) -> bool:
-        return self._cancelled
-
-    def get_context(self):
-        return self._context
-
-    def _run(self) -> None:
-        try:
-            if self._context is None:
-                self._callback(*self._args)
-            else:
-                self._context.run(self._callback, *self._args)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exception:
-            self._loop.call_exception_handler(
-                {
-                    "message": f"Exception in callback {self._callback!r}",
-                    "exception": exception,
-                    "handle": self,
-                }
-            )
-
-    def __repr__(self) -> str:
-        state = " cancelled" if self._cancelled else ""
-        return f"<{type(self).__name__}{state} {self._callback!r}>"
-
-
-class _TimerHandle(_Handle):
-    """A callback due at a point of the loop's clock (`loop.time()`)."""
-
-    __slots__ = ("_when",)
-
-    def __init__(self, when, callback, args, loop, context):
-        # Fields set here rather than through super().__init__: timers are
-        # created by the thousand, and the extra call shows in benchmarks.
-        self._callback = callback
-        self._args = args
-        self._loop = loop
-        self._context = context
-        self._cancelled = False
-        self._when = when
-
-    def when(self) -> float:
-        return self._when
-
-    def cancel(self) -> None:
-        if not self._cancelled:
-            self._cancelled = True
-            self._callback = None
-            self._args = None
-            self._loop._cancelled_timer_count += 1
-
-
-def _ignore_signal(signal_number, frame) -> None:
-    """The Python-level signal handler: the real work starts from the wakeup fd."""
-
-
-class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
+class EventLoop(
+    SocketOperationsMixin, ServersMixin, ThreadsAndSignalsMixin, asyncio.AbstractEventLoop
+):
     """A selector event loop written from scratch; see the module docstring."""
 
     # In debug mode, callbacks that run longer than this (seconds) are logged.
@@ -211,8 +132,8 @@ class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
 
     def __init__(self, selector: selectors.BaseSelector | None = None) -> None:
         self._selector = selector if selector is not None else selectors.DefaultSelector()
-        self._ready: collections.deque[_Handle] = collections.deque()
-        self._timers: list[tuple[float, int, _TimerHandle]] = []
+        self._ready: collections.deque[Handle] = collections.deque()
+        self._timers: list[tuple[float, int, TimerHandle]] = []
         self._timer_sequence = 0
         self._cancelled_timer_count = 0
         self._clock_resolution = time.get_clock_info("monotonic").resolution
@@ -227,7 +148,7 @@ class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
         self._task_factory = None
         self._default_executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._executor_shutdown_called = False
-        self._signal_handlers: dict[int, _Handle] = {}
+        self._signal_handlers: dict[int, Handle] = {}
         self._asyncgens: weakref.WeakSet = weakref.WeakSet()
         self._asyncgens_shutdown_called = False
         self._old_asyncgen_hooks = None
@@ -419,7 +340,7 @@ class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
 
     # ---- scheduling callbacks ---------------------------------------------------------
 
-    def call_soon(self, callback, *args, context=None) -> _Handle:
+    def call_soon(self, callback, *args, context=None) -> Handle:
         """Run `callback(*args)` on the next pass of the loop (FIFO order)."""
         if self._closed:
             raise RuntimeError("Event loop is closed")
@@ -429,17 +350,17 @@ class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
             self._check_thread("call_soon")
         if context is None:
             context = contextvars.copy_context()
-        handle = _Handle(callback, args, self, context)
+        handle = Handle(callback, args, self, context)
         self._ready.append(handle)
         return handle
 
-    def call_later(self, delay, callback, *args, context=None) -> _TimerHandle:
+    def call_later(self, delay, callback, *args, context=None) -> TimerHandle:
         """Run `callback(*args)` after `delay` seconds of `loop.time()`."""
         if delay is None:
             raise TypeError("call_later() needs a delay in seconds, not None")
         return self.call_at(self.time() + delay, callback, *args, context=context)
 
-    def call_at(self, when, callback, *args, context=None) -> _TimerHandle:
+    def call_at(self, when, callback, *args, context=None) -> TimerHandle:
         """Run `callback(*args)` when `loop.time()` reaches `when`.
 
         Timers due at the same instant run in the order they were set.
@@ -452,21 +373,21 @@ class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
             self._check_thread("call_at")
         if context is None:
             context = contextvars.copy_context()
-        handle = _TimerHandle(when, callback, args, self, context)
+        handle = TimerHandle(when, callback, args, self, context)
         # The sequence number breaks ties between equal deadlines (first set, first
         # run) and means two handles are never compared: they define no order.
         self._timer_sequence += 1
         heapq.heappush(self._timers, (when, self._timer_sequence, handle))
         return handle
 
-    def call_soon_threadsafe(self, callback, *args, context=None) -> _Handle:
+    def call_soon_threadsafe(self, callback, *args, context=None) -> Handle:
         """Like call_soon, callable from any thread: wakes the loop if it sleeps."""
         self._check_closed()
         if not callable(callback):
             raise TypeError(self._not_callable_message("call_soon_threadsafe", callback))
         if context is None:
             context = contextvars.copy_context()
-        handle = _Handle(callback, args, self, context)
+        handle = Handle(callback, args, self, context)
         self._ready.append(handle)  # deque.append is atomic: safe from any thread
         self._wake_up()
         return handle
@@ -488,44 +409,18 @@ class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
             )
         return f"{method}() expected a callable but got {type(callback).__name__} {callback!r}"
 
-    # ---- the self-pipe: wake-ups from threads and signals -----------------------------
-
-    def _open_self_pipe(self) -> None:
-        self._self_reader, self._self_writer = socket.socketpair()
-        self._self_reader.setblocking(False)
-        self._self_writer.setblocking(False)
-        self._add_internal_reader(self._self_reader.fileno(), self._read_self_pipe)
-
-    def _wake_up(self) -> None:
-        try:
-            self._self_writer.send(b"\0")
-        except OSError:
-            pass  # the pipe is full, so a wake-up is already pending; or we are closing
-
-    def _read_self_pipe(self) -> None:
-        while True:
-            try:
-                data = self._self_reader.recv(4096)
-            except (BlockingIOError, InterruptedError):
-                return
-            if not data:
-                return
-            for signal_number in data:  # 0 is a thread's wake-up; others are signals
-                if signal_number:
-                    self._dispatch_signal(signal_number)
-
     # ---- watching file descriptors ----------------------------------------------------
 
     def add_reader(self, fd, callback, *args) -> None:
         """Call `callback(*args)` whenever `fd` is readable, until remove_reader(fd)."""
         self._check_closed()
-        handle = _Handle(callback, args, self, contextvars.copy_context())
+        handle = Handle(callback, args, self, contextvars.copy_context())
         self._watch(_file_descriptor(fd), _READ, handle)
 
     def add_writer(self, fd, callback, *args) -> None:
         """Call `callback(*args)` whenever `fd` is writable, until remove_writer(fd)."""
         self._check_closed()
-        handle = _Handle(callback, args, self, contextvars.copy_context())
+        handle = Handle(callback, args, self, contextvars.copy_context())
         self._watch(_file_descriptor(fd), _WRITE, handle)
 
     def remove_reader(self, fd) -> bool:
@@ -536,17 +431,17 @@ class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
         """Stop watching `fd` for writing; return whether it was watched."""
         return self._unwatch(_file_descriptor(fd), _WRITE)
 
-    def _add_internal_reader(self, fd: int, callback, *args) -> _Handle:
-        handle = _Handle(callback, args, self, None)
+    def _add_internal_reader(self, fd: int, callback, *args) -> Handle:
+        handle = Handle(callback, args, self, None)
         self._watch(fd, _READ, handle)
         return handle
 
-    def _add_internal_writer(self, fd: int, callback, *args) -> _Handle:
-        handle = _Handle(callback, args, self, None)
+    def _add_internal_writer(self, fd: int, callback, *args) -> Handle:
+        handle = Handle(callback, args, self, None)
         self._watch(fd, _WRITE, handle)
         return handle
 
-    def _watch(self, fd: int, event: int, handle: _Handle) -> None:
+    def _watch(self, fd: int, event: int, handle: Handle) -> None:
         # key.data is a two-item list [reader, writer] that we mutate in place,
         # so replacing a callback costs no system call.
         try:
@@ -682,109 +577,6 @@ class EventLoop(SocketOperationsMixin, ServersMixin, asyncio.AbstractEventLoop):
     def set_debug(self, enabled: bool) -> None:
         self._debug = bool(enabled)
 
-    # ---- signals ----------------------------------------------------------------------
-
-    def add_signal_handler(self, sig, callback, *args) -> None:
-        """Call `callback(*args)` on the loop when signal `sig` arrives (main thread only)."""
-        self._check_closed()
-        if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback):
-            raise TypeError("add_signal_handler() needs a plain function, not a coroutine")
-        if sig not in signal.valid_signals():
-            raise ValueError(f"invalid signal number {sig!r}")
-        try:
-            signal.set_wakeup_fd(self._self_writer.fileno())
-        except ValueError as error:  # not the main thread
-            raise RuntimeError(
-                f"add_signal_handler() only works in the main thread: {error}"
-            ) from None
-        self._signal_handlers[sig] = _Handle(callback, args, self, None)
-        try:
-            signal.signal(sig, _ignore_signal)
-            signal.siginterrupt(sig, False)  # let system calls restart (PEP 475)
-        except OSError as error:
-            del self._signal_handlers[sig]
-            if not self._signal_handlers:
-                signal.set_wakeup_fd(-1)
-            raise RuntimeError(f"cannot handle signal {sig}: {error}") from error
-
-    def remove_signal_handler(self, sig) -> bool:
-        """Restore the default action for `sig`; return whether a handler was set."""
-        if self._signal_handlers.pop(sig, None) is None:
-            return False
-        default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
-        signal.signal(sig, default)
-        if not self._signal_handlers:
-            try:
-                signal.set_wakeup_fd(-1)
-            except ValueError:
-                pass  # not the main thread: nothing was ever set from here
-        return True
-
-    def _dispatch_signal(self, signal_number: int) -> None:
-        handle = self._signal_handlers.get(signal_number)
-        if handle is not None:
-            self._ready.append(handle)
-
-    # ---- threads ----------------------------------------------------------------------
-
-    def run_in_executor(self, executor, func, *args) -> asyncio.Future:
-        """Run `func(*args)` in a thread pool; return a Future for its result."""
-        self._check_closed()
-        if asyncio.iscoroutine(func) or asyncio.iscoroutinefunction(func):
-            raise TypeError("run_in_executor() runs plain functions; await coroutines instead")
-        if executor is None:
-            if self._executor_shutdown_called:
-                raise RuntimeError("the default executor has been shut down")
-            executor = self._default_executor
-            if executor is None:
-                executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="minihttp")
-                self._default_executor = executor
-        return asyncio.wrap_future(executor.submit(func, *args), loop=self)
-
-    def set_default_executor(self, executor) -> None:
-        if not isinstance(executor, concurrent.futures.ThreadPoolExecutor):
-            raise TypeError(f"the default executor must be a ThreadPoolExecutor, got {executor!r}")
-        self._default_executor = executor
-
-    async def shutdown_default_executor(self, timeout=None) -> None:
-        """Wait (in a helper thread) for the default executor's threads to finish."""
-        self._executor_shutdown_called = True
-        executor = self._default_executor
-        if executor is None:
-            return
-        done = self.create_future()
-
-        def shut_down() -> None:
-            try:
-                executor.shutdown(wait=True)
-            except BaseException as error:
-                self._call_soon_threadsafe_unless_closed(_set_exception_unless_done, done, error)
-            else:
-                self._call_soon_threadsafe_unless_closed(_set_result_unless_done, done, None)
-
-        thread = threading.Thread(target=shut_down, name="minihttp-executor-shutdown")
-        thread.start()
-        try:
-            await asyncio.wait_for(asyncio.shield(done), timeout)
-        except TimeoutError:
-            logger.warning("the default executor did not finish within %s seconds", timeout)
-        self._default_executor = None
-
-    def _call_soon_threadsafe_unless_closed(self, callback, *args) -> None:
-        try:
-            self.call_soon_threadsafe(callback, *args)
-        except RuntimeError:
-            pass  # the loop closed meanwhile: nobody is left to tell
-
-    async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
-        """`socket.getaddrinfo` in the executor: name lookups block, so not on the loop."""
-        return await self.run_in_executor(
-            None, socket.getaddrinfo, host, port, family, type, proto, flags
-        )
-
-    async def getnameinfo(self, sockaddr, flags=0):
-        return await self.run_in_executor(None, socket.getnameinfo, sockaddr, flags)
-
     # ---- asynchronous generators ------------------------------------------------------
 
     def _asyncgen_first_iteration(self, agen) -> None:
@@ -857,16 +649,6 @@ def _file_descriptor(fd) -> int:
         raise ValueError(
             f"expected a file descriptor or an object with fileno(), got {fd!r}"
         ) from None
-
-
-def _set_result_unless_done(future, result) -> None:
-    if not future.done():
-        future.set_result(result)
-
-
-def _set_exception_unless_done(future, error) -> None:
-    if not future.done():
-        future.set_exception(error)
 
 
 def run(main: Coroutine[Any, Any, Any], *, debug: bool | None = None) -> Any:
