@@ -127,7 +127,7 @@ def call(function: str, *arguments: Any, multiline: bool = False, **options: Any
              for argument in arguments]
     parts += [f"{name}={value!r}" for name, value in options.items()]
     one_line = f"op.{function}({', '.join(parts)})"
-    if len(one_line) <= 84 and not multiline and "\n" not in one_line:
+    if len(one_line) <= 88 and not multiline and "\n" not in one_line:
         return one_line
     return f"op.{function}(\n    " + indent_lines(",\n".join(parts), 4) + ",\n)"
 
