@@ -2,7 +2,8 @@
 
 This is the lowest layer of minihttp: the thing that waits for the network
 and decides what runs next. It is a drop-in asyncio loop, the way uvloop is
-one, so ordinary asyncio code runs on it unchanged:
+one: it implements the API of asyncio.AbstractEventLoop (asyncio docs,
+"Event Loop"), so ordinary asyncio code runs on it unchanged:
 
     import minihttp.loop
     minihttp.loop.run(main())                                  # or:
@@ -14,14 +15,16 @@ Five ideas make an event loop; each has a place below.
    a file descriptor (fd). A socket in non-blocking mode never makes us wait:
    `recv` on an empty socket raises BlockingIOError instead of sleeping, so
    one thread can serve thousands of sockets if it knows *which* ones are
-   ready. (`EventLoop.sock_recv` shows the pattern: try at once, and only if
-   the kernel says "would block", ask to be told when it is readable.)
+   ready. (`sock_recv` in minihttp.sockets shows the pattern: try at once,
+   and only if the kernel says "would block", ask to be told when it is
+   readable.)
 
 2. The selector. `selectors.DefaultSelector` is epoll on Linux and kqueue on
    BSD/macOS: we register fds with the events we care about (readable,
    writable) and one `select(timeout)` call sleeps until any of them is
    ready or the timeout passes. Registering is `EventLoop.add_reader` /
-   `add_writer`; each registration carries the callback to run (`Handle`).
+   `add_writer`; each registration carries the callback to run, a `Handle`
+   (minihttp.handles).
 
 3. The ready queue. `self._ready` is a deque of callbacks that should run
    now: `call_soon` appends to it, and so does the selector dispatch for every
@@ -46,7 +49,7 @@ Five ideas make an event loop; each has a place below.
    `future.add_done_callback(task_wakeup)` and returns. Nothing of that
    coroutine runs now. Later some callback — a timer from `call_later`
    (that is `asyncio.sleep`) or a readable socket in `_retry_when_readable`
-   — calls `future.set_result(...)`; the Future schedules its done callbacks
+   (minihttp.sockets) — calls `future.set_result(...)`; the Future schedules its done callbacks
    with `call_soon`, and on the next pass the Task sends the result back
    into the coroutine, which continues after its `await`.
 
@@ -54,10 +57,8 @@ Threads talk to the loop only through `call_soon_threadsafe`, which appends
 to the ready queue and writes one byte into a socket pair the selector
 watches (the "self-pipe"), so a loop asleep in `select` wakes at once.
 Signals use the same pipe: `signal.set_wakeup_fd` makes the C signal handler
-write the signal number into it (`add_signal_handler`).
-
-Transports and servers (the objects behind `create_server` and
-`create_connection`) live in `minihttp.transports`.
+write the signal number into it (`add_signal_handler`). Both are told in
+minihttp.threads_and_signals.
 
 Errors: a callback that raises does not stop the loop; `Handle._run` hands
 the exception to `call_exception_handler`, which logs it unless the program
@@ -66,20 +67,29 @@ PYTHONASYNCIODEBUG=1) adds two checks: loop methods called from a foreign
 thread raise, and a callback that holds the loop longer than
 `slow_callback_duration` is named in the log.
 
-A map of the EventLoop class, in file order. Its heart is "one pass of the
-loop", "scheduling callbacks" and "watching file descriptors"; the rest is
-the asyncio API built on them.
+A map of where each idea lives. This file is the heart: "one pass of the
+loop", "scheduling callbacks" and "watching file descriptors". The rest of
+the asyncio API is built on them in modules of their own, which EventLoop
+takes in as mixins (one concept each; read them after this one):
 
-    running and stopping        run_forever, run_until_complete, stop, close
-    one pass of the loop        _run_once and the timer heap's upkeep
-    scheduling callbacks        call_soon, call_later, call_at, call_soon_threadsafe
-    the self-pipe               how threads and signals wake a sleeping loop
-    watching file descriptors   add_reader/add_writer: the selector's table
-    futures and tasks           create_future, create_task
-    errors, signals, threads    exception handler, add_signal_handler, executor
-    asynchronous generators     shutdown_asyncgens
-    sockets, one operation      sock_recv, sock_sendall, sock_accept, sock_connect
-    servers and connections     delegated to minihttp.transports
+    minihttp/loop.py (this file), in file order:
+      running and stopping        run_forever, run_until_complete, stop, close
+      one pass of the loop        _run_once and the timer heap's upkeep
+      scheduling callbacks        call_soon, call_later, call_at, call_soon_threadsafe
+      watching file descriptors   add_reader/add_writer: the selector's table
+      futures and tasks           create_future, create_task
+      errors                      the exception handler, debug mode
+      asynchronous generators     shutdown_asyncgens
+      left out on purpose         TLS, UDP, subprocesses: clear errors
+    minihttp/handles.py           Handle, TimerHandle: a callback waiting its turn
+    minihttp/threads_and_signals.py   the self-pipe, add_signal_handler,
+                                  run_in_executor, getaddrinfo (ThreadsAndSignalsMixin)
+    minihttp/sockets.py           sock_recv, sock_sendall, sock_accept, sock_connect,
+                                  one awaited operation each (SocketOperationsMixin)
+    minihttp/servers.py           Server, create_server, create_connection, the
+                                  Unix variants (ServersMixin)
+    minihttp/transports.py        SocketTransport: the state table, flow control,
+                                  writes that try the socket first
 
 Choices and limits: no TLS (any `ssl=` raises NotImplementedError), no
 subprocesses, no UDP, no happy eyeballs (addresses are tried one after the
@@ -125,7 +135,13 @@ _WRITE = selectors.EVENT_WRITE
 class EventLoop(
     SocketOperationsMixin, ServersMixin, ThreadsAndSignalsMixin, asyncio.AbstractEventLoop
 ):
-    """A selector event loop written from scratch; see the module docstring."""
+    """A selector event loop written from scratch; see the module docstring.
+
+    This class is the core (scheduling and fd watching); the mixins add the
+    rest of the asyncio API, one concept each: sock_* coroutines
+    (minihttp.sockets), servers and connections (minihttp.servers), the
+    self-pipe, signals and the executor (minihttp.threads_and_signals).
+    """
 
     # In debug mode, callbacks that run longer than this (seconds) are logged.
     slow_callback_duration = 0.1
@@ -389,7 +405,7 @@ class EventLoop(
             context = contextvars.copy_context()
         handle = Handle(callback, args, self, context)
         self._ready.append(handle)  # deque.append is atomic: safe from any thread
-        self._wake_up()
+        self._wake_up()  # one byte into the self-pipe (minihttp.threads_and_signals)
         return handle
 
     def _check_thread(self, method: str) -> None:
