@@ -237,31 +237,8 @@ def build_openapi(
     """
     security_schemes = security_schemes or {}
     definitions: dict[str, dict] = {}
-    paths: dict[str, dict] = {}
-    seen_operation_ids: set[str] = set()
-    any_operation_validates = False
-
-    for operation in operations:
-        if not operation.include_in_schema:
-            continue
-        _check_operation(operation, security_schemes)
-        if operation.operation_id in seen_operation_ids:
-            warnings.warn(
-                f"duplicate operationId {operation.operation_id!r} "
-                f"({operation.method} {operation.path}): give one route another name "
-                "or pass operation_id=, or clients generated from the document will clash",
-                stacklevel=2,
-            )
-        seen_operation_ids.add(operation.operation_id)
-        if operation.parameters or operation.request_body is not None:
-            any_operation_validates = True
-        methods = paths.setdefault(operation.path, {})
-        methods[operation.method.lower()] = _operation_object(operation, definitions)
-
-    if any_operation_validates:
-        definitions.update(copy.deepcopy(VALIDATION_ERROR_SCHEMAS))
-
-    info: dict[str, Any] = {
+    paths = _paths_object(operations, security_schemes, definitions)
+    info = {
         "title": title,
         "summary": summary,
         "description": description or None,
@@ -270,19 +247,18 @@ def build_openapi(
         "license": license_info,
         "version": version,
     }
-    document: dict[str, Any] = {"openapi": openapi_version, "info": info}
-    if servers:
-        document["servers"] = servers
-    document["paths"] = paths
-    components: dict[str, Any] = {}
-    if definitions:
-        components["schemas"] = dict(sorted(definitions.items()))
-    if security_schemes:
-        components["securitySchemes"] = security_schemes
-    if components:
-        document["components"] = components
-    if tags:
-        document["tags"] = tags
+    components = {
+        "schemas": dict(sorted(definitions.items())) or None,
+        "securitySchemes": security_schemes or None,
+    }
+    document = {
+        "openapi": openapi_version,
+        "info": info,
+        "servers": servers or None,
+        "paths": paths,
+        "components": components if any(components.values()) else None,
+        "tags": tags or None,
+    }
     return _without_nulls(document)
 
 
@@ -305,6 +281,35 @@ def _without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nulls(item) for item in value]
     return value
+
+
+def _paths_object(
+    operations: list[OperationInfo], security_schemes: dict, definitions: dict
+) -> dict[str, dict]:
+    """The Paths Object (§4.8.8): path template -> method -> Operation Object.
+
+    Schemas the operations use are added to `definitions`, the validation error
+    schemas among them when some operation takes input (and so may answer 422).
+    """
+    paths: dict[str, dict] = {}
+    seen_operation_ids: set[str] = set()
+    for operation in operations:
+        if not operation.include_in_schema:
+            continue
+        _check_operation(operation, security_schemes)
+        if operation.operation_id in seen_operation_ids:
+            warnings.warn(
+                f"duplicate operationId {operation.operation_id!r} "
+                f"({operation.method} {operation.path}): give one route another name "
+                "or pass operation_id=, or clients generated from the document will clash",
+                stacklevel=3,
+            )
+        seen_operation_ids.add(operation.operation_id)
+        if operation.parameters or operation.request_body is not None:
+            definitions.update(copy.deepcopy(VALIDATION_ERROR_SCHEMAS))
+        methods = paths.setdefault(operation.path, {})
+        methods[operation.method.lower()] = _operation_object(operation, definitions)
+    return paths
 
 
 def _check_operation(operation: OperationInfo, security_schemes: dict[str, dict]) -> None:

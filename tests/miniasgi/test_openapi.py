@@ -16,6 +16,7 @@ the oracle apps' annotations at run time.
 
 import enum
 import json
+import keyword
 import warnings
 from typing import Annotated
 
@@ -741,7 +742,8 @@ PARAMETER_KINDS = {
 def endpoint_parameters(draw):
     """[(python name, location, annotation, required, default, constraint keywords)]"""
     declared = []
-    for name in draw(st.lists(names, max_size=4, unique=True)):
+    identifiers = names.filter(lambda name: not keyword.iskeyword(name))  # "if" cannot be one
+    for name in draw(st.lists(identifiers, max_size=4, unique=True)):
         annotation = draw(st.sampled_from(list(PARAMETER_KINDS)))
         location = "query" if annotation == list[int] else draw(
             st.sampled_from(["query", "header", "cookie"]))  # fmt: skip
