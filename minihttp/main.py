@@ -28,7 +28,6 @@ import signal
 import socket
 import stat
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -150,8 +149,37 @@ async def serve_async(config: Config, listening_socket: socket.socket, announce:
         return status
     if announce:
         logger.info(startup_line(config, listening_socket, workers=1))
-    await wait_for_signal(asyncio.get_running_loop())
-    return await server.stop()
+    signals = StopSignals(asyncio.get_running_loop())
+    try:
+        await signals.first.wait()
+        return await server.stop(force=signals.second)
+    finally:
+        signals.remove()  # only now: a late signal during shutdown must not kill us
+
+
+class StopSignals:
+    """SIGINT and SIGTERM, counted: the first asks for a graceful stop, the next forces it.
+
+    The handlers stay installed until the server has completely stopped, so a
+    repeated signal during the shutdown (an impatient supervisor, a second
+    Ctrl+C) shortens it instead of killing the process with the default action.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.first = asyncio.Event()
+        self.second = asyncio.Event()
+        for signal_number in self.SIGNALS:
+            loop.add_signal_handler(signal_number, self.received)
+
+    def received(self) -> None:
+        (self.second if self.first.is_set() else self.first).set()
+
+    def remove(self) -> None:
+        for signal_number in self.SIGNALS:
+            self.loop.remove_signal_handler(signal_number)
 
 
 class Server:
@@ -190,11 +218,17 @@ class Server:
         )
         return EXIT_OK
 
-    async def stop(self) -> int:
-        """Shut down gracefully (see the module docstring); return the exit status."""
+    async def stop(self, force: asyncio.Event | None = None) -> int:
+        """Shut down gracefully (see the module docstring); return the exit status.
+
+        Setting `force` stops waiting for requests in flight.
+        """
         if self.state is None or self.listener is None or self.lifespan is None:
             return EXIT_OK
-        await shut_down(self.state, self.listener, self.config.timeout_graceful_shutdown)
+        await shut_down(
+            self.state, self.listener, self.config.timeout_graceful_shutdown,
+            force or asyncio.Event(),
+        )
         try:
             await self.lifespan.shutdown()
         except LifespanFailure as error:
@@ -219,35 +253,17 @@ def wrap_app(app: Any, config: Config) -> Any:
     return app
 
 
-async def wait_for_signal(loop: asyncio.AbstractEventLoop) -> None:
-    """Return at the first SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signal_number)
-
-
-async def shut_down(state: ServerState, server: asyncio.AbstractServer, timeout: float) -> None:
+async def shut_down(
+    state: ServerState, server: asyncio.AbstractServer, timeout: float, force: asyncio.Event
+) -> None:
     """Stop accepting, finish in-flight requests (up to `timeout` s), close the rest."""
     logger.info("shutting down: finishing %d request(s) in flight", state.requests_in_flight)
     server.close()
     state.begin_shutdown()
     loop = asyncio.get_running_loop()
-    second_signal = asyncio.Event()
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    if in_main_thread:
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signal_number, second_signal.set)
     deadline = loop.time() + timeout
-    while state.connections and loop.time() < deadline and not second_signal.is_set():
+    while state.connections and loop.time() < deadline and not force.is_set():
         await asyncio.sleep(0.05)  # a poll, not a timing: the loop exits as soon as we are done
     for connection in list(state.connections):
         logger.warning("closing a connection whose request did not finish in time")
         connection.close()
-    if in_main_thread:
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signal_number)

@@ -45,6 +45,9 @@ async def app(scope, receive, send):
     if path == "/slow":
         print("slow request started", file=sys.stderr, flush=True)
         await asyncio.sleep(1.0)
+    if path == "/hang":
+        print("hanging request started", file=sys.stderr, flush=True)
+        await asyncio.sleep(60)
     if path == "/block":
         time.sleep(0.3)  # blocks this worker, so a concurrent request goes to another
     body = f"{VERSION} pid={os.getpid()} path={path}".encode()
@@ -135,9 +138,34 @@ def test_sigterm_during_a_slow_request_lets_it_complete(tmp_path, loop_name):
         server.wait_for_line(r"slow request started")
         server.process.send_signal(signal.SIGTERM)
         client.join(WAIT)
-        status = server.stop()
+        status = server.process.wait(WAIT)
     assert result and result[0].status_code == 200 and result[0].text.endswith("path=/slow")
     assert status == 0
+
+
+def test_a_second_sigterm_during_shutdown_stops_waiting_and_exits_0(tmp_path):
+    write_app(tmp_path)
+    with ServerProcess(tmp_path, "cliapp:app", "--port", "0") as server:
+        url = server.url
+        errors: list[Exception] = []
+
+        def hang():
+            try:
+                httpx.get(url + "/hang", timeout=WAIT)
+            except httpx.HTTPError as error:
+                errors.append(error)
+
+        client = threading.Thread(target=hang)
+        client.start()
+        server.wait_for_line(r"hanging request started")
+        server.process.send_signal(signal.SIGTERM)
+        server.wait_for_line(r"shutting down")
+        server.process.send_signal(signal.SIGTERM)
+        status = server.process.wait(WAIT)
+        client.join(WAIT)
+    assert status == 0
+    assert errors and isinstance(errors[0], httpx.RemoteProtocolError)  # closed unanswered
+    assert any("did not finish in time" in line for line in server.lines)
 
 
 def test_workers_all_serve_and_a_killed_worker_is_replaced(tmp_path):
