@@ -256,7 +256,7 @@
     const rows = parameters.map((parameter) => {
       const schema = parameter.schema || {};
       const input = element("input", {
-        name: parameter.name, "data-in": parameter.in,
+        name: parameter.name, "data-in": parameter.in, "aria-label": `${parameter.in} ${parameter.name}`,
         placeholder: effective(schema).type === "array" ? "comma, separated" : typeName(schema),
       });
       const example = resolve(schema).default;
@@ -290,7 +290,9 @@
     if (isJson || !FORM_MEDIA_TYPES.includes(mediaType)) {
       // JSON gets an example to edit; any other media type (text/plain, XML...) is
       // typed in and sent as it is.
-      const textarea = element("textarea", { rows: 8, spellcheck: "false", class: "body-text" });
+      const textarea = element("textarea", {
+        rows: 8, spellcheck: "false", class: "body-text", "aria-label": "request body",
+      });
       textarea.value = isJson ? JSON.stringify(exampleFor(schema), null, 2) : "";
       node.append(textarea);
       return { node, mediaType, isJson, read: () => textarea.value };
