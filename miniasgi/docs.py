@@ -20,6 +20,7 @@ Every value put into the HTML is escaped (html.escape, quote=True).
 from __future__ import annotations
 
 import html
+import re
 from importlib import resources
 
 # The only files docs_asset() will hand out: a fixed list, so a request for
@@ -35,6 +36,9 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'self'"
 )
+
+
+PLACEHOLDER = re.compile(r"\{\{(?:title|openapi_url|assets_url)\}\}")
 
 
 def _read_static(name: str) -> bytes:
@@ -55,9 +59,8 @@ def docs_html(*, openapi_url: str, title: str, assets_url: str) -> str:
         "{{openapi_url}}": html.escape(openapi_url, quote=True),
         "{{assets_url}}": html.escape(assets_url, quote=True),
     }
-    for placeholder, value in values.items():
-        template = template.replace(placeholder, value)
-    return template
+    # One pass, so a title that happens to contain "{{openapi_url}}" stays as written.
+    return PLACEHOLDER.sub(lambda match: values[match.group(0)], template)
 
 
 def docs_asset(name: str) -> tuple[bytes, str] | None:

@@ -105,6 +105,12 @@ def test_the_title_and_urls_are_escaped_into_the_html(title):
     assert collector.inline_scripts == []
 
 
+def test_a_title_that_looks_like_a_placeholder_is_shown_as_written():
+    page = _page(title="{{openapi_url}} API")
+    assert "<title>{{openapi_url}} API</title>" in page
+    assert "{{assets_url}}" not in page and "{{title}}" not in page
+
+
 @pytest.mark.parametrize("name", sorted(ASSET_MEDIA_TYPES))
 def test_every_asset_is_served_with_its_media_type_and_calls_no_other_host(name):
     content, media_type = docs_asset(name)
