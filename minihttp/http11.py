@@ -360,18 +360,15 @@ class RequestParser:
             return NEED_DATA
         limits = self.limits
         resume = max(start, self._search_from - 1)  # only bytes not yet looked at
-        if not self._request_line_complete:
-            found = buffer.find(b"\r\n", resume, start + limits.max_request_line + 2)
-            if found != -1:
-                self._request_line_complete = True
-            elif size >= limits.max_request_line + 2:
-                raise _request_line_too_long(limits)
-        if size > limits.max_header_bytes:
-            raise RemoteProtocolError(
-                431, f"request head is over {limits.max_header_bytes} bytes without ending "
-                "(an empty line ends it): send fewer or smaller headers"
-            )
-        _refuse_bare_line_ending(buffer, resume, "request head")
+        if not self._request_line_complete and buffer.find(
+            b"\r\n", resume, start + limits.max_request_line + 2
+        ) != -1:
+            self._request_line_complete = True
+        fault = _first_head_fault(
+            buffer, start, len(buffer), self._request_line_complete, resume, limits
+        )
+        if fault is not None:
+            raise fault
         if self._eof:
             raise RemoteProtocolError(
                 400, f"connection closed after {size} bytes of an incomplete request head"
@@ -503,6 +500,9 @@ class RequestParser:
         limit = self.limits.max_trailer_bytes
         if end == -1 or end + 4 - start > limit:
             if len(buffer) - start > limit:
+                # A bare CR or LF within the first `limit` bytes is what a reader
+                # fed byte by byte meets first, so it is the answer here too.
+                _refuse_bare_line_ending(buffer, start, "trailer section", start + limit)
                 raise RemoteProtocolError(
                     431, f"chunked trailer section is over {limit} bytes: send fewer trailers"
                 )
@@ -517,30 +517,59 @@ class RequestParser:
         return self._end_message(trailers)
 
 
-def _refuse_bare_line_ending(buffer, start: int, what: str) -> None:
-    bare = BARE_LINE_ENDING_PATTERN.search(buffer, start)
+def _refuse_bare_line_ending(buffer, start: int, what: str, end: int | None = None) -> None:
+    bare = BARE_LINE_ENDING_PATTERN.search(buffer, start, len(buffer) if end is None else end)
     if bare is not None:
-        kind = "LF without CR" if bare.group().endswith(b"\n") else "CR without LF"
-        raise RemoteProtocolError(
-            400, f"{what} contains a bare {kind} at byte {bare.start()}: "
-            "HTTP/1.1 lines end with CRLF (RFC 9112 §2.2)"
-        )
+        raise _bare_line_ending(bare, what)
+
+
+def _bare_line_ending(bare: re.Match, what: str) -> RemoteProtocolError:
+    kind = "LF without CR" if bare.group().endswith(b"\n") else "CR without LF"
+    return RemoteProtocolError(
+        400, f"{what} contains a bare {kind} at byte {bare.start()}: "
+        "HTTP/1.1 lines end with CRLF (RFC 9112 §2.2)"
+    )
 
 
 def _invalid_head(buffer, start: int, line_end: int, end: int, limits: Limits):
-    """The error for a complete head that failed a check: 414, then 431, then 400.
-
-    The same order as while the head is still arriving (_head_incomplete), so
-    the status does not depend on how the bytes were split.
-    """
-    if line_end - start > limits.max_request_line:
-        return _request_line_too_long(limits)
-    if end + 4 - start > limits.max_header_bytes:
-        return RemoteProtocolError(
-            431, f"request head is over {limits.max_header_bytes} bytes: send fewer "
-            "or smaller headers (cookies are the usual cause)"
-        )
+    """The error for a complete head that failed a check (see _first_head_fault)."""
+    line_complete = line_end - start <= limits.max_request_line
+    fault = _first_head_fault(buffer, start, end + 4, line_complete, start, limits)
+    if fault is not None:
+        return fault
     return RemoteProtocolError(400, describe_request_line(bytes(buffer[start:line_end])))
+
+
+def _first_head_fault(
+    buffer, start: int, stop: int, line_complete: bool, unchecked: int, limits: Limits
+) -> RemoteProtocolError | None:
+    """The fault in `buffer[start:stop]` that a reader fed byte by byte meets first.
+
+    Such a reader meets a head's faults in stream order: a request line with no
+    CRLF in its first max_request_line + 2 bytes (414), a head over
+    max_header_bytes (431), a bare CR or LF as soon as it arrives (400). The
+    same bytes in bigger pieces must get the same answer, so the candidates
+    are ordered by how many bytes had arrived when each showed. Bytes before
+    `unchecked` were checked by an earlier call.
+    """
+    faults = []  # (bytes received when the fault shows, check order, error)
+    if not line_complete and stop - start >= limits.max_request_line + 2:
+        faults.append((limits.max_request_line + 2, 0, _request_line_too_long(limits)))
+    if stop - start > limits.max_header_bytes:
+        faults.append((limits.max_header_bytes + 1, 1, _head_too_large(limits)))
+    bare = BARE_LINE_ENDING_PATTERN.search(buffer, unchecked, stop)
+    if bare is not None:
+        faults.append((bare.end() - start, 2, _bare_line_ending(bare, "request head")))
+    if not faults:
+        return None
+    return min(faults, key=lambda fault: fault[:2])[2]
+
+
+def _head_too_large(limits: Limits) -> RemoteProtocolError:
+    return RemoteProtocolError(
+        431, f"request head is over {limits.max_header_bytes} bytes: send fewer "
+        "or smaller headers (cookies are the usual cause)"
+    )
 
 
 def _request_line_too_long(limits: Limits) -> RemoteProtocolError:
