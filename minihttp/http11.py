@@ -12,8 +12,9 @@ socket: `RequestParser.feed(bytes)` takes whatever the network delivered and
     CONNECTION_CLOSED  the peer closed cleanly between requests
 
 Any split of the byte stream gives the same events as feeding it whole, and
-one byte at a time works too: the parser remembers where its last search for
-the end of the head stopped instead of rescanning the buffer. When the head is
+the same refusal for bad input (faults are answered in the order a reader fed
+byte by byte would meet them); one byte at a time works too, without
+rescanning: the parser remembers where its last search stopped. When the head is
 complete it is parsed in one pass by precompiled regular expressions (C speed)
 over the buffer: no per-byte Python loop.
 
