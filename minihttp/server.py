@@ -5,10 +5,14 @@ socket to an :class:`HTTPConnection` (an ``asyncio.Protocol``); the connection
 feeds what it reads to the sans-I/O parser (``minihttp.http11``) and dispatches
 the parser's events, one branch per event:
 
-    RequestHead  -> build the scope, start a RequestCycle: app(scope, receive, send)
+    RequestHead  -> build the scope and a RequestCycle for it
     BodyData     -> hand the chunk to the cycle, where receive() picks it up
-    EndOfMessage -> the request is complete; stop parsing until the response is
-    NEED_DATA    -> wait for the next data_received()
+    EndOfMessage -> the request is complete: start the app task if not yet
+                    (app(scope, receive, send)); parse no further until it answers
+    NEED_DATA    -> start the app if a body is still arriving; wait for more bytes
+
+Starting the app only once the bytes already read are dispatched means a
+request that arrived whole is seen whole by the app's first receive().
 
 A :class:`RequestCycle` is the life of one request: its scope, the buffered
 body chunks, and the response it is sending. Its response side is a small
@@ -48,6 +52,14 @@ Choices made here, each for a reason:
 - One deadline timer per connection, re-armed lazily: going idle only records
   a deadline, and the timer, when it fires, re-checks it. No timer is created
   or cancelled per request.
+- App faults never take the server down: an exception (or a malformed
+  message) before anything was written gives a 500 on a connection that stays
+  usable; after the head went out, only closing can tell the client that the
+  response is incomplete. An app that returns without answering gives a 500.
+- Expect: 100-continue (RFC 9110 §10.1.1) is answered on the app's first
+  receive(), never after the final response's head. A response sent before
+  the body was read: the rest of the body is read and discarded to keep the
+  connection, unless the client still waits for 100 Continue (then we close).
 - A WebSocket upgrade request is served as plain HTTP (the app sees an ``http``
   scope and may answer it, e.g. 426); the Upgrade header is ignored, as
   RFC 9110 §7.8 allows.
