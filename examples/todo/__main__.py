@@ -4,7 +4,8 @@
     python -m examples.todo create-admin EMAIL [--password P]
 
 Without --password, create-admin asks for one (input hidden). The tables are
-created on first use in DATABASE_URL (default: sqlite:///todo.sqlite3).
+created (migrated to the newest revision) on first use in DATABASE_URL
+(default: sqlite:///todo.sqlite3).
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 import minihttp
 from miniauth.passwords import hash_password
 from miniorm import Database, IntegrityError, select
+from miniorm.migrations import upgrade
 
-from .models import TABLES, User
+from .models import User
 from .settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_admin(email: str, password: str | None, settings: Settings) -> int:
@@ -27,7 +32,7 @@ def create_admin(email: str, password: str | None, settings: Settings) -> int:
         print("create-admin: the password needs at least 8 characters", file=sys.stderr)
         return 2
     database = Database(settings.database_url)
-    database.create_all(TABLES)
+    upgrade(database, MIGRATIONS, "head")
     try:
         with database.begin() as session:
             existing = session.exec(select(User).where(User.email == email.lower())).first()

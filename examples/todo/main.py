@@ -7,23 +7,27 @@ settings; `app` below is the one servers import:
     python -m minihttp examples.todo.main:app
     uvicorn examples.todo.main:app
 
-The lifespan opens the database (creating the tables on first start) when the
-server starts, and closes its connections when the server stops. A test may
-hand in its own AsyncDatabase instead (tables created), and then needs no
+The lifespan opens the database when the server starts and upgrades its schema
+to the newest revision in migrations/ (creating the tables on first start; see
+README.md for adding a column), and closes its connections when the server
+stops. A test may hand in its own AsyncDatabase instead (tables created), and then needs no
 lifespan at all (an httpx.AsyncClient over ASGITransport runs none).
 """
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from miniasgi import App
 from miniorm import AsyncDatabase
+from miniorm.migrations import upgrade_async
 
-from .models import TABLES
 from .routers import auth, todos, users
 from .security import make_token_issuer
 from .settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: Settings | None = None, database: AsyncDatabase | None = None) -> App:
@@ -33,8 +37,9 @@ def create_app(settings: Settings | None = None, database: AsyncDatabase | None 
     @asynccontextmanager
     async def lifespan(app: App):
         app.state.database = AsyncDatabase(settings.database_url)
-        await app.state.database.create_all(TABLES)
         try:
+            # The blocking migration runner works on another thread: the loop stays free.
+            await upgrade_async(app.state.database, MIGRATIONS, "head")
             yield
         finally:
             await app.state.database.dispose()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,8 @@ the models by hand.
 
 import os
 
-MODELS_MODULE = {models!r}
-DATABASE_URL = os.environ.get("DATABASE_URL", {url!r})
+MODELS_MODULE = {models}
+DATABASE_URL = os.environ.get("DATABASE_URL", {url})
 '''
 
 
@@ -79,7 +80,8 @@ def command_init(arguments: argparse.Namespace) -> int:
         return 2
     (directory / "versions").mkdir(parents=True, exist_ok=True)
     (directory / "env.py").write_text(ENV_TEMPLATE.format(
-        models=arguments.models, url=arguments.url or "sqlite:///app.sqlite3"))
+        models=json.dumps(arguments.models),
+        url=json.dumps(arguments.url or "sqlite:///app.sqlite3")))
     print(f"created {directory}/env.py and {directory}/versions/; next: "
           f"python -m miniorm.migrations -d {directory} revision -m 'first' --autogenerate")
     return 0
