@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from minihttp.config import Config, ConfigError
+from minihttp.config import Config, ConfigError, load_app
 from minihttp.main import EXIT_OK, EXIT_STARTUP_FAILED, Server, bind_socket
 from minihttp.server import NO_BYTES
 
@@ -860,6 +860,26 @@ BAD_OPTIONS = {
 def test_a_bad_option_is_refused_with_a_message_that_names_it(options, message):
     with pytest.raises(ConfigError, match=message):
         Config(app=echo_body_app, **options)
+
+
+APP_STRINGS = {
+    "no colon": ("examples.hello", "must be written as 'module:attribute'"),
+    "missing module": ("no_such_module_here:app", "could not import module"),
+    "missing attribute": ("examples.hello:nothing", "has no attribute 'nothing'"),
+    "not callable": ("examples.hello:__doc__", "not an ASGI application"),
+}
+
+
+@pytest.mark.parametrize(("app", "message"), APP_STRINGS.values(), ids=APP_STRINGS.keys())
+def test_an_app_string_that_cannot_be_served_says_why(app, message):
+    with pytest.raises(ConfigError, match=message):
+        load_app(Config(app=app))
+
+
+def test_a_factory_is_called_to_make_the_app():
+    assert load_app(Config(app=lambda: echo_body_app, factory=True)) is echo_body_app
+    with pytest.raises(ConfigError, match="is not callable"):
+        load_app(Config(app="examples.hello:__doc__", factory=True))
 
 
 def test_an_app_string_that_does_not_import_says_why(loop_factory, caplog):
