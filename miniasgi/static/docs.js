@@ -566,6 +566,21 @@
   // try miniasgiDocs.exampleFor({type: "array", items: {type: "integer"}}).
   window.miniasgiDocs = { exampleFor, typeName, schemaText, curlCommand };
 
+  // Show only the operations whose method, path, summary or tag contain the filter text.
+  function applyFilter() {
+    const wanted = document.getElementById("filter").value.trim().toLowerCase();
+    for (const section of document.querySelectorAll("section.tag")) {
+      let visible = 0;
+      for (const panel of section.querySelectorAll("details.operation")) {
+        const text = `${section.dataset.tag} ${panel.querySelector("summary").textContent}`;
+        panel.hidden = wanted !== "" && !text.toLowerCase().includes(wanted);
+        if (!panel.hidden) visible += 1;
+      }
+      section.hidden = visible === 0;
+    }
+  }
+
+  document.getElementById("filter").addEventListener("input", applyFilter);
   document.getElementById("authorize-button").addEventListener("click", () => {
     document.getElementById("authorize-dialog").showModal();
   });

@@ -991,3 +991,28 @@ def test_a_body_of_another_media_type_is_sent_as_typed(browser, raw_server_url):
     assert echoed["body"] == "not {json} at all"
     assert echoed["content_type"] == "text/plain"
     assert echoed["path"] == "/api/v1/note"
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_filter_shows_only_matching_operations_and_their_groups(browser, server_url):
+    _open_docs(browser, server_url)
+    visible = (
+        "[...document.querySelectorAll('details.operation')].filter(d => !d.hidden)"
+        ".map(d => d.dataset.operationId)"
+    )
+    sections = "[...document.querySelectorAll('section.tag')].filter(s => !s.hidden).length"
+    browser.evaluate(
+        "const box = document.getElementById('filter'); box.value = 'ITEMS';"
+        "box.dispatchEvent(new Event('input')); true"
+    )
+    assert browser.evaluate(visible) == [
+        "read_item_items__item_id__get", "create_item_items__post"
+    ]  # fmt: skip
+    assert browser.evaluate(sections) == 1
+    browser.evaluate(
+        "const again = document.getElementById('filter'); again.value = '';"
+        "again.dispatchEvent(new Event('input')); true"
+    )
+    every = browser.evaluate("document.querySelectorAll('details.operation').length")
+    assert len(browser.evaluate(visible)) == every == 9
