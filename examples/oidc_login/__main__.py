@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sys
 
 from miniauth.oidc_provider import ClientRegistration, LocalProvider
 from minihttp.config import Config, ConfigError
-from minihttp.main import Server, bind_socket, configure_logging, loop_factory, wait_for_signal
+from minihttp.main import Server, StopSignals, bind_socket, configure_logging, loop_factory
 
 from .app import create_app, settings_from_environment
 
@@ -44,17 +45,22 @@ def build_apps(host: str, port: int, environ=os.environ) -> list[tuple[object, i
     return [(app, port, "the app"), (provider.app, port + 1, "the local OpenID provider")]
 
 
-async def serve_all(configs: list[Config]) -> int:
+async def serve_all(configs: list[Config], sockets: list[socket.socket]) -> int:
+    """Start a server per config on this loop; at Ctrl+C (or SIGTERM) stop them all."""
     servers = []
-    for config in configs:
+    for config, listening_socket in zip(configs, sockets, strict=True):
         server = Server(config)
-        if await server.start(bind_socket(config)) != 0:
-            return 1
         servers.append(server)
-    await wait_for_signal(asyncio.get_running_loop())
-    for server in servers:
-        await server.stop()
-    return 0
+        if await server.start(listening_socket) != 0:
+            await asyncio.gather(*(started.stop() for started in servers))
+            return 1
+    signals = StopSignals(asyncio.get_running_loop())
+    try:
+        await signals.first.wait()  # a second signal stops waiting for requests in flight
+        statuses = await asyncio.gather(*(server.stop(force=signals.second) for server in servers))
+    finally:
+        signals.remove()
+    return max(statuses)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         apps = build_apps(arguments.host, arguments.port)
         configs = [Config(app=app, host=arguments.host, port=port, loop=arguments.loop,
                           trace=arguments.trace, lifespan="off") for app, port, _ in apps]
-    except (ValueError, ConfigError) as error:
+        sockets = [bind_socket(config) for config in configs]
+    except (ValueError, ConfigError) as error:  # ConfigError: e.g. a port already in use
         print(f"oidc_login: {error}", file=sys.stderr)
         return 1
     configure_logging(configs[0])
@@ -77,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"open http://{arguments.host}:{arguments.port}/ and click Sign in; Ctrl+C stops",
           flush=True)
     with asyncio.Runner(loop_factory=loop_factory(arguments.loop)) as runner:
-        return runner.run(serve_all(configs))
+        return runner.run(serve_all(configs, sockets))
 
 
 if __name__ == "__main__":

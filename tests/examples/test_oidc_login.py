@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from examples.oidc_login.__main__ import build_apps
+from examples.oidc_login.__main__ import build_apps, main
 from examples.oidc_login.app import create_app, settings_from_environment
 from miniasgi.testclient import TestClient
 from miniauth.oidc_tokens import seal
@@ -161,3 +161,20 @@ def test_the_docs_page_lists_the_login_routes_but_not_the_callback() -> None:
         assert {"/auth/login", "/auth/logout", "/me"} <= set(paths)
         assert "/auth/callback" not in paths
         assert client.get("/docs").status_code == 200
+
+
+def test_a_busy_port_is_reported_not_raised(capsys: pytest.CaptureFixture) -> None:
+    port = two_free_ports()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port + 1))
+        squatter.listen()
+        assert main(["--port", str(port)]) == 1
+    assert f"cannot listen on http://127.0.0.1:{port + 1}" in capsys.readouterr().err
+
+
+def test_google_without_a_client_id_is_reported(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("OIDC_ISSUER", "https://accounts.google.com")
+    monkeypatch.delenv("OIDC_CLIENT_ID", raising=False)
+    monkeypatch.setenv("OIDC_CLIENT_SECRET", "secret")
+    assert main(["--port", "8000"]) == 1
+    assert "missing: ['OIDC_CLIENT_ID']" in capsys.readouterr().err
