@@ -31,11 +31,12 @@ The rules kept here, and why:
 - `Server.wait_closed` follows Python 3.12's rule: it returns once the
   listening sockets are closed *and* every accepted connection is gone.
 
-`ServersMixin` is a part of `minihttp.loop.EventLoop`; it needs from the loop
-`getaddrinfo`, `sock_connect`, `call_later`, `call_exception_handler`,
-`_add_internal_reader`, `_unwatch` and the `_servers`/`_transports` sets that
-let `loop.close()` release what is still open. TLS is not implemented: every
-`ssl=` argument raises NotImplementedError with NO_TLS_MESSAGE.
+`ServersMixin` is a part of `minihttp.loop.EventLoop`; it and Server use the
+loop's `getaddrinfo`, `sock_connect`, `create_future`, `call_later`,
+`call_exception_handler`, `_add_internal_reader`, `_unwatch`, and its
+`_servers` set, through which `loop.close()` releases servers still open.
+TLS is not implemented: every `ssl=` argument raises NotImplementedError
+with NO_TLS_MESSAGE.
 """
 
 from __future__ import annotations
