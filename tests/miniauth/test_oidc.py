@@ -242,3 +242,72 @@ def test_scopes_without_openid_are_refused() -> None:
 def test_login_error_carries_its_status() -> None:
     error = LoginError("why", 502)
     assert (str(error), error.reason, error.status) == ("why", "why", 502)
+
+
+# -- shaped like Google: its discovery document, its endpoints, its two issuer spellings -------
+
+# The fields a relying party reads from https://accounts.google.com/.well-known/openid-configuration
+# (Google's "OpenID Connect" guide, "The Discovery document").
+GOOGLE_DISCOVERY = {
+    "issuer": "https://accounts.google.com",
+    "authorization_endpoint": "https://accounts.google.com/o/oauth2/v2/auth",
+    "token_endpoint": "https://oauth2.googleapis.com/token",
+    "userinfo_endpoint": "https://openidconnect.googleapis.com/v1/userinfo",
+    "jwks_uri": "https://www.googleapis.com/oauth2/v3/certs",
+    "response_types_supported": ["code", "token", "id_token", "code token", "code id_token",
+                                 "token id_token", "code token id_token", "none"],
+    "subject_types_supported": ["public"],
+    "id_token_signing_alg_values_supported": ["RS256"],
+    "scopes_supported": ["openid", "email", "profile"],
+    "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+    "code_challenge_methods_supported": ["plain", "S256"],
+    "grant_types_supported": ["authorization_code", "refresh_token",
+                              "urn:ietf:params:oauth:grant-type:device_code",
+                              "urn:ietf:params:oauth:grant-type:jwt-bearer"],
+}
+GOOGLE_PATHS = {  # Google's endpoints, played by the local provider's
+    "https://oauth2.googleapis.com/token": "/token",
+    "https://www.googleapis.com/oauth2/v3/certs": "/jwks",
+    "https://accounts.google.com/o/oauth2/v2/auth": "/authorize",
+}
+
+
+@pytest.mark.parametrize("spelling", ["https://accounts.google.com", "accounts.google.com"])
+def test_a_google_shaped_login_accepts_both_issuer_spellings(spelling: str) -> None:
+    clock = FakeClock()
+    provider = LocalProvider(
+        "https://accounts.google.com",
+        [ClientRegistration("id.apps.googleusercontent.com", "secret", (APP + "/auth/callback",))],
+        signing_key=rsa_jwk("google"), clock=clock)
+    provider.rewrite_id_token_claims = lambda claims: {**claims, "iss": spelling}
+    to_provider = TestClient(provider.app, base_url="https://accounts.google.com",
+                             follow_redirects=False)
+    sent = []
+
+    def google(method, url, headers, body, timeout):
+        sent.append((method, url, dict(headers)))
+        if url == "https://accounts.google.com/.well-known/openid-configuration":
+            return 200, json.dumps(GOOGLE_DISCOVERY).encode()
+        answer = to_provider.request(method, GOOGLE_PATHS[url], headers=dict(headers),
+                                     content=body)
+        return answer.status_code, answer.content
+
+    relying_party = RelyingParty(
+        OIDCSettings("https://accounts.google.com", "id.apps.googleusercontent.com", "secret",
+                     b"c" * 32, authorization_parameters={"prompt": "select_account"}),
+        http=google, clock=clock)
+    app = App()
+    app.include_router(relying_party.router())
+    app.get("/me")(lambda user=Depends(relying_party.current_user): user)
+    browser = TestClient(app, base_url=APP, follow_redirects=False)
+
+    location = browser.get("/auth/login").headers["location"]
+    endpoint, _, query = location.partition("?")
+    assert endpoint == "https://accounts.google.com/o/oauth2/v2/auth"
+    assert parse_qs(query)["prompt"] == ["select_account"]
+    assert parse_qs(query)["code_challenge_method"] == ["S256"]
+    back = to_provider.get(GOOGLE_PATHS[endpoint] + "?" + query).headers["location"]
+    assert browser.get(back).status_code == 303
+    assert browser.get("/me").json()["iss"] == spelling
+    token_call = [headers for method, url, headers in sent if method == "POST"]
+    assert token_call[0]["Authorization"].startswith("Basic ")  # client_secret_basic preferred
