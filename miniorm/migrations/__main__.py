@@ -171,8 +171,7 @@ def command_check(context: Context, arguments: argparse.Namespace) -> int:
         print("the models and the migrations agree")
         return 0
     print("the models differ from the schema the migrations make; a new revision would run:")
-    for operation in diff.upgrade:
-        print("    " + operation.render())
+    print(render_body(diff.upgrade))
     return 1
 
 
