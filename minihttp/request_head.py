@@ -115,6 +115,8 @@ def interpret_head(
     connection = fields.get(b"connection")
     if connection is None:
         keep_alive = version == b"1.1"
+    elif connection == b"keep-alive":  # what browsers send, spelled as they spell it
+        keep_alive = True
     else:
         keep_alive = wants_keep_alive(version, connection)
     expect_continue = (
