@@ -70,6 +70,7 @@ from miniauth.oidc_tokens import (
     ProviderMetadata,
     accepted_issuers,
     authorization_url,
+    check_endpoint_url,
     choose_client_authentication,
     discovery_url,
     new_random_value,
@@ -183,6 +184,7 @@ class RelyingParty:
             return self._metadata
 
     def _discover(self) -> ProviderMetadata:
+        check_endpoint_url(self.settings.issuer, "issuer")  # Discovery §2: an https URL
         url = discovery_url(self.settings.issuer)
         status, body = self._http("GET", url, {"Accept": "application/json"}, None,
                                   self.settings.http_timeout)

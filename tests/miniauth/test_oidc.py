@@ -196,6 +196,18 @@ def test_a_provider_without_pkce_s256_is_reported_not_crashed_on(setup: Setup) -
     assert "not S256" in response.json()["detail"]
 
 
+def test_an_issuer_that_is_not_https_is_never_asked() -> None:
+    setup = Setup()
+    relying_party = RelyingParty(OIDCSettings("http://id.example", "app", "secret", b"c" * 32),
+                                 http=setup.network)
+    app = App()
+    app.include_router(relying_party.router())
+    response = TestClient(app).get("/auth/login", follow_redirects=False)
+    assert response.status_code == 502
+    assert "issuer 'http://id.example' is not https" in response.json()["detail"]
+    assert setup.network.calls == []
+
+
 def test_an_at_hash_that_does_not_fit_the_access_token_is_refused(setup: Setup) -> None:
     setup.provider.rewrite_id_token_claims = lambda claims: {**claims, "at_hash": "AAAA"}
     response = setup.log_in()
