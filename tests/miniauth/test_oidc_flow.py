@@ -47,8 +47,8 @@ def _wait_until(condition, failure: str) -> None:
 
 
 @contextmanager
-def served_by_minihttp(app, listener: socket.socket) -> Iterator[None]:
-    config = Config(app=app, loop="mini", lifespan="off", access_log=False, log_level="warning",
+def served_by_minihttp(app, listener: socket.socket, loop: str = "mini") -> Iterator[None]:
+    config = Config(app=app, loop=loop, lifespan="off", access_log=False, log_level="warning",
                     proxy_headers=True, forwarded_allow_ips="127.0.0.1")
     ready, control = threading.Event(), {}
 
@@ -62,7 +62,7 @@ def served_by_minihttp(app, listener: socket.socket) -> Iterator[None]:
         await server.stop()
 
     def run() -> None:
-        with asyncio.Runner(loop_factory=loop_factory("mini")) as runner:
+        with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
             runner.run(serve())
 
     thread = threading.Thread(target=run, daemon=True)
@@ -197,6 +197,22 @@ def test_a_user_signs_in_is_recognised_and_signs_out(flow: Flow, browser: httpx.
     signed_out = browser.post(flow.app_url + "/auth/logout")
     assert signed_out.status_code == 303
     assert browser.get(flow.app_url + "/me").status_code == 401
+
+
+def test_both_sides_on_minihttp_work_on_every_loop(loop_name: str, browser) -> None:
+    provider_listener, provider_url = listening_socket()
+    app_listener, app_url = listening_socket()
+    provider = LocalProvider(provider_url, [ClientRegistration(
+        "the-app", CLIENT_SECRET, (app_url + "/auth/callback",))])
+    relying_party = RelyingParty(OIDCSettings(provider_url, "the-app", CLIENT_SECRET,
+                                              COOKIE_SECRET))
+    with served_by_minihttp(provider.app, provider_listener, loop_name), \
+            served_by_minihttp(relying_party_app(relying_party), app_listener, loop_name):
+        flow = Flow(provider, relying_party, provider_url, app_url)
+        assert browser.get(callback_url(browser, flow)).status_code == 303
+        assert browser.get(app_url + "/me").json()["email"] == "alice@example.com"
+    provider_listener.close()
+    app_listener.close()
 
 
 def test_the_id_token_of_the_flow_verifies_with_pyjwt_against_the_published_keys(
