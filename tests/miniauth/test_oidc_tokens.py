@@ -357,6 +357,12 @@ def id_token(key_kid: str = "one", algorithm: str = "RS256", **changes) -> str:
     return jwt.encode(claims, key, algorithm, headers={"kid": key_kid})
 
 
+def unsigned(token: str) -> str:
+    """The same claims with alg "none" and no signature (RFC 7519 §6.1)."""
+    header = base64.urlsafe_b64encode(b'{"alg":"none"}').decode().rstrip("=")
+    return f"{header}.{token.split('.')[1]}."
+
+
 def validate(token: str, **options) -> dict:
     return validate_id_token(token, public_jwk(rsa_jwk("one")), options.pop("rules", RULES),
                              nonce=options.pop("nonce", "the-nonce"),
@@ -395,10 +401,11 @@ def test_the_id_token_made_here_verifies_with_pyjwt() -> None:
         (lambda: id_token(key_kid="other"), "signature verification failed"),
         (lambda: id_token(algorithm="HS256"), "alg 'HS256' is not among"),
         (lambda: id_token(exp="tomorrow"), "must be a JSON number"),
+        (lambda: unsigned(id_token()), "unsecured \\(alg 'none'"),
     ],
     ids=["wrong-nonce", "no-nonce", "expired", "stale-iat", "future-iat", "wrong-issuer",
          "no-issuer", "wrong-audience", "untrusted-extra-audience", "no-azp", "wrong-azp",
-         "no-sub", "empty-sub", "other-key", "hmac", "string-exp"],
+         "no-sub", "empty-sub", "other-key", "hmac", "string-exp", "alg-none"],
 )
 def test_an_id_token_failing_a_check_is_refused_with_the_reason(token, reason) -> None:
     with pytest.raises(LoginError, match=reason) as caught:
