@@ -233,11 +233,20 @@ class DropTable(Operation):
 
 
 @dataclass
-class AddColumn(Operation):
+class AddColumn(RebuildOnSqlite):
     table: str
     column: ColumnSpec
 
     def statements(self, dialect: Dialect, current_table: TableLookup) -> list[str]:
+        # SQLite refuses ADD COLUMN ... NOT NULL without a default even on an empty
+        # table (SQLite "ALTER TABLE" §5); rebuilt, it fails only if rows exist, as
+        # on PostgreSQL.
+        needs_rebuild = not self.column.nullable and self.column.server_default is None
+        if dialect.name == "sqlite" and (needs_rebuild or self.column.primary_key):
+            return super().statements(dialect, current_table)
+        return self.postgres_statements_for(dialect)
+
+    def postgres_statements_for(self, dialect: Dialect) -> list[str]:
         return [f"ALTER TABLE {quote(self.table)} ADD COLUMN "
                 f"{column_definition(self.column, dialect)}"]
 

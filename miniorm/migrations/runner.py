@@ -178,12 +178,22 @@ class Migrator:
         return self.move(target, "downgrade")
 
     def move(self, target: str, direction: str) -> list[Step]:
-        """Run the planned revisions, each in its own transaction; return what ran."""
+        """Run the planned revisions, each in its own transaction; return what ran.
+
+        The target is fixed first (`+1` means one past where the database is now);
+        then each transaction locks the version table, reads the revision again and
+        runs the next step from there. A second process upgrading at the same time
+        waits for the lock, sees the revisions already applied, and skips them.
+        """
         chain = self.scripts.chain()
         self.connection.execute(CREATE_VERSION_TABLE, [])
-        steps = plan(chain, self.current(), target, direction, self.scripts)
-        for step in steps:
-            self.run_step(step)
+        here = position(chain, self.current(), self.scripts)
+        goal = target_position(chain, target, here, self.scripts)
+        goal_revision = chain[goal].revision if goal >= 0 else "base"
+        plan(chain, self.current(), goal_revision, direction, self.scripts)  # refuse early
+        steps: list[Step] = []
+        while (step := self.run_next_step(chain, goal_revision, direction)) is not None:
+            steps.append(step)
         return steps
 
     def stamp(self, target: str) -> None:
@@ -195,44 +205,46 @@ class Migrator:
         if goal >= 0:
             self.connection.execute(version_statements(None, chain[goal].revision)[0], [])
 
-    def run_step(self, step: Step) -> None:
-        revision, direction = step
-        before = revision.down_revision if direction == "upgrade" else revision.revision
-        migration = OnlineMigration(self.connection, self.dialect, self.log)
+    def run_next_step(self, chain: list[Revision], goal: str, direction: str) -> Step | None:
+        """In one transaction: lock, re-read the revision, run the next step (None: done)."""
         sqlite = self.dialect.name == "sqlite"
         if sqlite:
             self.connection.execute("PRAGMA foreign_keys = OFF", [])
         self.connection.execute("BEGIN IMMEDIATE" if sqlite else "BEGIN", [])
+        step: Step | None = None
+        migration = OnlineMigration(self.connection, self.dialect, self.log)
         try:
-            self.lock_and_check_version(before)
-            token = operations.CURRENT_MIGRATION.set(migration)
-            try:
-                getattr(revision, direction)()
-            finally:
-                operations.CURRENT_MIGRATION.reset(token)
-            for statement in version_statements(before, parent_of(step)):
-                migration.execute(statement)
-            if sqlite:
-                self.check_foreign_keys()
+            if not sqlite:
+                self.connection.execute(
+                    f"LOCK TABLE {quote_identifier(VERSION_TABLE)} IN EXCLUSIVE MODE", [])
+            before = self.current()
+            steps = plan(chain, before, goal, direction, self.scripts)
+            if steps:
+                step = steps[0]
+                self.run_step(step, before, migration)
         except BaseException as error:
             self.connection.execute("ROLLBACK", [])
             if sqlite:
                 self.connection.execute("PRAGMA foreign_keys = ON", [])
-            if not isinstance(error, Exception):
+            if step is None or not isinstance(error, Exception):
                 raise
-            raise self.failure(revision, direction, before, migration, error) from error
+            raise self.failure(step, before, migration, error) from error
         self.connection.execute("COMMIT", [])
         if sqlite:
             self.connection.execute("PRAGMA foreign_keys = ON", [])
+        return step
 
-    def lock_and_check_version(self, expected: str | None) -> None:
-        if self.dialect.name == "postgresql":
-            self.connection.execute(
-                f"LOCK TABLE {quote_identifier(VERSION_TABLE)} IN EXCLUSIVE MODE", [])
-        found = self.current()
-        if found != expected:
-            raise MigrationError(f"the database moved to revision {found} while this upgrade "
-                                 f"expected {expected} (another process migrated it): run again")
+    def run_step(self, step: Step, before: str | None, migration: OnlineMigration) -> None:
+        revision, direction = step
+        token = operations.CURRENT_MIGRATION.set(migration)
+        try:
+            getattr(revision, direction)()
+        finally:
+            operations.CURRENT_MIGRATION.reset(token)
+        for statement in version_statements(before, parent_of(step)):
+            migration.execute(statement)
+        if self.dialect.name == "sqlite":
+            self.check_foreign_keys()
 
     def check_foreign_keys(self) -> None:
         rows, _ = self.connection.execute("PRAGMA foreign_key_check", [])
@@ -241,8 +253,9 @@ class Migrator:
             raise MigrationError(f"{len(rows)} row(s) break a foreign key, e.g. row {rowid} of "
                                  f"{table!r} points to a missing row of {parent!r}")
 
-    def failure(self, revision: Revision, direction: str, before: str | None,
-                migration: OnlineMigration, error: Exception) -> MigrationError:
+    def failure(self, step: Step, before: str | None, migration: OnlineMigration,
+                error: Exception) -> MigrationError:
+        revision, direction = step
         where = ""
         if migration.current_operation is not None:
             where = f" at {migration.current_operation.render()}"
