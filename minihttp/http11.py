@@ -63,6 +63,9 @@ attacker's bytes after the boundary become a request of their own. So:
   values are equal (RFC 9110 §8.6 allows this); differing values: 400.
 - Content-Length with more than 18 digits: 413. Python would not overflow,
   but a proxy written in C might, and no body that large is real.
+- Trailer fields (after a chunked body) are handed over separately in
+  `EndOfMessage.trailers`, never merged into the head (RFC 9110 §6.5.1), so
+  a Content-Length or Transfer-Encoding sent as a trailer frames nothing.
 
 Other rules kept (minihttp.request_head applies them): request-target forms
 (RFC 9112 §3.2); only HTTP/1.0 and 1.1, any other version 505 (RFC 9110 §2.5
