@@ -186,7 +186,7 @@ class Migrator:
         waits for the lock, sees the revisions already applied, and skips them.
         """
         chain = self.scripts.chain()
-        self.connection.execute(CREATE_VERSION_TABLE, [])
+        self.create_version_table()
         here = position(chain, self.current(), self.scripts)
         goal = target_position(chain, target, here, self.scripts)
         goal_revision = chain[goal].revision if goal >= 0 else "base"
@@ -196,11 +196,29 @@ class Migrator:
             steps.append(step)
         return steps
 
+    def create_version_table(self) -> None:
+        if self.dialect.name != "postgresql":
+            self.connection.execute(CREATE_VERSION_TABLE, [])
+            return
+        # Two servers starting at once would both try to create it, and IF NOT EXISTS
+        # does not stop the race in PostgreSQL's catalog: a transaction-scoped advisory
+        # lock (keyed by the schema) makes the second wait and then find the table.
+        self.connection.execute("BEGIN", [])
+        try:
+            self.connection.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema() || $1))",
+                ["." + VERSION_TABLE])
+            self.connection.execute(CREATE_VERSION_TABLE, [])
+        except BaseException:
+            self.connection.execute("ROLLBACK", [])
+            raise
+        self.connection.execute("COMMIT", [])
+
     def stamp(self, target: str) -> None:
         """Record `target` as the database's revision without running anything."""
         chain = self.scripts.chain()
         goal = target_position(chain, target, -1, self.scripts)
-        self.connection.execute(CREATE_VERSION_TABLE, [])
+        self.create_version_table()
         self.connection.execute(f"DELETE FROM {quote_identifier(VERSION_TABLE)}", [])
         if goal >= 0:
             self.connection.execute(version_statements(None, chain[goal].revision)[0], [])

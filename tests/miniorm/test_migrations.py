@@ -435,3 +435,78 @@ def test_offline_sqlite_rebuild_uses_the_simulated_table(tmp_path):
     replay = sqlite3.connect(":memory:")
     replay.executescript(script)
     assert replay.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchall() == [("bbb222",)]
+
+
+def test_two_processes_upgrading_at_once_apply_each_revision_once(tmp_path, database_url,
+                                                                   backend):
+    import threading
+
+    if backend == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"  # two connections, one file
+    folder = two_revision_folder(tmp_path)
+    databases = [Database(database_url), Database(database_url)]
+    barrier = threading.Barrier(2)
+    outcomes: list = []
+
+    def upgrade(database) -> None:
+        with database.pool.connection() as connection:
+            barrier.wait()
+            try:
+                outcomes.append(make_migrator(connection, database, folder).upgrade("head"))
+            except Exception as error:  # collected: the assertion below names it
+                outcomes.append(error)
+
+    threads = [threading.Thread(target=upgrade, args=(database,)) for database in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        ran = sorted(revision.revision for steps in outcomes for revision, _ in steps)
+        assert ran == ["aaa111", "bbb222"]  # each once, whichever process ran it
+        with databases[0].pool.connection() as connection:
+            assert make_migrator(connection, databases[0], folder).current() == "bbb222"
+    finally:
+        for database in databases:
+            database.dispose()
+
+
+def test_sqlite_adds_a_not_null_column_without_default_to_an_empty_table(
+        tmp_path, database, connection):
+    write_revision(tmp_path, "aaa111", None, CREATE_TABLES)
+    write_revision(tmp_path, "bbb222", "aaa111",
+                   'op.add_column("book", op.column("isbn", "str", nullable=False))')
+    migrator = make_migrator(connection, database, tmp_path)
+    migrator.upgrade("head")
+    assert live(connection, database)["book"]["columns"][-1] == ("isbn", "TEXT", False, False)
+
+
+def test_adding_a_not_null_column_without_default_to_rows_fails_on_both(
+        tmp_path, database, connection):
+    write_revision(tmp_path, "aaa111", None, CREATE_TABLES)
+    write_revision(tmp_path, "bbb222", "aaa111",
+                   'op.add_column("book", op.column("isbn", "str", nullable=False))')
+    migrator = make_migrator(connection, database, tmp_path)
+    migrator.upgrade("aaa111")
+    connection.execute("INSERT INTO book (id, title) VALUES (1, 'Notes')", [])
+    with pytest.raises(MigrationError, match="add_column.*rolled back"):
+        migrator.upgrade("head")
+    assert migrator.current() == "aaa111"
+
+
+# -- the todo example keeps its schema in migrations --------------------------------------
+
+def test_the_todo_apps_migrations_make_exactly_its_models(database, connection):
+    from pathlib import Path
+
+    from examples.todo.models import TABLES
+    from miniorm.migrations import compare_models
+
+    folder = Path(__file__).resolve().parents[2] / "examples" / "todo" / "migrations"
+    migrator = make_migrator(connection, database, folder)
+    migrator.upgrade("head")
+    diff = compare_models(TABLES, inspect_schema(connection, database.dialect), database.dialect)
+    assert diff.upgrade == [] and diff.notes == []
+    migrator.downgrade("base")
+    assert table_names(connection, database) == [VERSION_TABLE]
