@@ -47,6 +47,7 @@ and ``clock`` are parameters, so tests can replace the network and the time.
 from __future__ import annotations
 
 import hmac
+import http.client
 import json
 import logging
 import threading
@@ -102,13 +103,23 @@ def http_with_urllib(
     """
     request = urllib.request.Request(url, data=body, headers=dict(headers), method=method)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read(MAXIMUM_RESPONSE_BYTES)
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read(MAXIMUM_RESPONSE_BYTES)
-    except (urllib.error.URLError, OSError) as error:
+        try:
+            response = urllib.request.urlopen(request, timeout=timeout)
+        except urllib.error.HTTPError as error_status:
+            response = error_status  # 4xx and 5xx are answers too: the body says why
+        with response:
+            return response.status, _whole_body(response, url)
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         raise LoginError(f"the provider could not be reached ({method} {url}): {error}", 503) from None
+
+
+def _whole_body(response: Any, url: str) -> bytes:
+    body = response.read(MAXIMUM_RESPONSE_BYTES + 1)
+    if len(body) > MAXIMUM_RESPONSE_BYTES:
+        raise LoginError(f"{url} answered more than {MAXIMUM_RESPONSE_BYTES} bytes", 502)
+    if getattr(response, "length", None):  # bytes the Content-Length promised and never came
+        raise http.client.IncompleteRead(body, response.length)
+    return body
 
 
 @dataclass(frozen=True)

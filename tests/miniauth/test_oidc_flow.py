@@ -26,8 +26,9 @@ import uvicorn
 
 from miniasgi import App, Depends
 from miniauth.jwk import base64url_decode, base64url_encode
-from miniauth.oidc import OIDCSettings, RelyingParty
+from miniauth.oidc import OIDCSettings, RelyingParty, http_with_urllib
 from miniauth.oidc_provider import ClientRegistration, LocalProvider
+from miniauth.oidc_tokens import LoginError
 from minihttp.config import Config
 from minihttp.main import Server, loop_factory
 from tests.miniauth.test_oidc_tokens import rsa_jwk
@@ -402,3 +403,27 @@ def test_an_unreachable_provider_is_reported_as_503(browser: httpx.Client) -> No
     assert response.status_code == 503
     assert "the provider could not be reached" in refusal(response)
     app_listener.close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"cut",
+     b"HTTP/1.1 400 Bad Request\r\nContent-Length: 100\r\n\r\n{\"error",
+     b"", b"not http at all\r\n\r\n"],
+    ids=["cut-short", "error-cut-short", "hung-up", "not-http"])
+def test_a_provider_that_breaks_the_connection_is_reported_as_503(answer: bytes) -> None:
+    listener, url = listening_socket()
+
+    def answer_once() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(answer)
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    with pytest.raises(LoginError, match="the provider could not be reached") as caught:
+        http_with_urllib("GET", url + "/jwks", {}, None, 10)
+    assert caught.value.status == 503
+    thread.join(10)
+    listener.close()
