@@ -28,6 +28,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from miniasgi.docs import (
     ASSET_MEDIA_TYPES,
@@ -789,6 +791,12 @@ async def _raw_asgi_app(scope, receive, send):
         body, media_type = body.encode(), "text/html; charset=utf-8"
     elif path == "/spec/empty.json":
         body = json.dumps(build_openapi(title="Empty", version="0", operations=[])).encode()
+    elif path in ("/any-docs", "/spec/any.json"):
+        if path == "/any-docs":
+            page = docs_html(openapi_url="/spec/any.json", title="P", assets_url="/docs/assets")
+            body, media_type = page.encode(), "text/html; charset=utf-8"
+        else:
+            body = json.dumps(ANY_DOCUMENT["document"]).encode()
     elif path.startswith("/docs/assets/") and docs_asset(path.rsplit("/", 1)[1]):
         body, media_type = docs_asset(path.rsplit("/", 1)[1])
     elif path == "/spec/openapi.json":
@@ -1016,3 +1024,83 @@ def test_the_filter_shows_only_matching_operations_and_their_groups(browser, ser
     )
     every = browser.evaluate("document.querySelectorAll('details.operation').length")
     assert len(browser.evaluate(visible)) == every == 9
+
+
+# -- the law: any valid document renders, one panel per operation, no error -----------------
+
+ANY_DOCUMENT: dict = {"document": {}}  # what /spec/any.json answers, set by the test
+
+SCHEMA_LEAVES = st.sampled_from([
+    {"type": "integer"}, {"type": "number", "exclusiveMinimum": 0}, {"type": "string"},
+    {"type": "string", "format": "date-time"}, {"type": "boolean"}, {},
+    {"type": "string", "enum": ["a", "b"]}, {"$ref": "#/components/schemas/Leaf"},
+    {"type": "string", "contentMediaType": "application/octet-stream"},
+])  # fmt: skip
+SCHEMAS = st.recursive(
+    SCHEMA_LEAVES,
+    lambda inner: st.one_of(
+        st.builds(lambda items: {"type": "array", "items": items}, inner),
+        st.builds(lambda member: {"anyOf": [member, {"type": "null"}]}, inner),
+        st.builds(lambda values: {"type": "object", "additionalProperties": values}, inner),
+        st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), inner, max_size=3).map(
+            lambda properties: {"type": "object", "properties": properties,
+                                "required": sorted(properties)[:1]}),  # fmt: skip
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def any_documents(draw):
+    paths = {}
+    for index in range(draw(st.integers(1, 4))):
+        operation = {"operationId": f"op{index}", "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": draw(SCHEMAS)}}}
+        }}  # fmt: skip
+        parameters = [
+            {"name": f"p{number}", "in": draw(st.sampled_from(["query", "header"])),
+             "required": draw(st.booleans()), "schema": draw(SCHEMAS)}
+            for number in range(draw(st.integers(0, 2)))
+        ]  # fmt: skip
+        if parameters:
+            operation["parameters"] = parameters
+        if draw(st.booleans()):
+            media_type = draw(st.sampled_from(
+                ["application/json", "multipart/form-data", "text/plain"]))  # fmt: skip
+            operation["requestBody"] = {"content": {media_type: {"schema": draw(SCHEMAS)}}}
+        if draw(st.booleans()):
+            operation["tags"] = [draw(st.sampled_from(["a", "b"]))]
+        paths[f"/r{index}"] = {draw(st.sampled_from(["get", "post", "put"])): operation}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Any", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": {"Leaf": {"type": "object", "properties": {
+            "x": {"type": "integer"}}}}},
+    }  # fmt: skip
+
+
+@pytest.mark.slow
+@needs_chromium
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=any_documents())
+def test_any_valid_document_renders_one_panel_per_operation(browser, raw_server_url, document):
+    from openapi_spec_validator import validate
+
+    validate(document)
+    ANY_DOCUMENT["document"] = document
+    browser.command("Page.navigate", url="about:blank")
+    browser.command("Page.navigate", url=raw_server_url + "/any-docs")
+    status = "(document.getElementById('status')?.textContent ?? 'loading')"
+    browser.wait_for(f"{status} === '' || {status}.startsWith('Could not')", "nothing rendered")
+    assert browser.evaluate(status) == ""  # a rendering error would be reported here
+    panels = browser.evaluate(
+        "[...document.querySelectorAll('details.operation')].map(d => d.dataset.operationId)"
+    )
+    assert sorted(panels) == sorted(f"op{index}" for index in range(len(document["paths"])))
+    bodies = browser.evaluate(
+        "[...document.querySelectorAll('textarea.body-text')].map(t => t.value)"
+    )
+    for text in bodies:
+        if text:
+            json.loads(text)  # every prefilled JSON example is JSON
