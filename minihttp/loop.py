@@ -86,7 +86,7 @@ takes in as mixins (one concept each; read them after this one):
                                   run_in_executor, getaddrinfo (ThreadsAndSignalsMixin)
     minihttp/sockets.py           sock_recv, sock_sendall, sock_accept, sock_connect,
                                   one awaited operation each (SocketOperationsMixin)
-    minihttp/servers.py           Server, create_server, create_connection, the
+    minihttp/connections.py       Server, create_server, create_connection, the
                                   Unix variants (ServersMixin)
     minihttp/transports.py        SocketTransport: the state table, flow control,
                                   writes that try the socket first
@@ -115,8 +115,8 @@ import weakref
 from collections.abc import Coroutine
 from typing import Any
 
+from minihttp.connections import NO_TLS_MESSAGE, ServersMixin
 from minihttp.handles import Handle, TimerHandle
-from minihttp.servers import NO_TLS_MESSAGE, ServersMixin
 from minihttp.sockets import SocketOperationsMixin
 from minihttp.threads_and_signals import ThreadsAndSignalsMixin
 
@@ -139,7 +139,7 @@ class EventLoop(
 
     This class is the core (scheduling and fd watching); the mixins add the
     rest of the asyncio API, one concept each: sock_* coroutines
-    (minihttp.sockets), servers and connections (minihttp.servers), the
+    (minihttp.sockets), servers and connections (minihttp.connections), the
     self-pipe, signals and the executor (minihttp.threads_and_signals).
     """
 

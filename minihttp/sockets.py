@@ -25,7 +25,7 @@ EINPROGRESS entry of Linux's connect(2) page; `_finish_connect`). `sock_sendall`
 progress in a one-item list, since a partial send() is the normal case on a
 full socket buffer.
 
-These are the low-level tools; `minihttp.servers` builds servers and
+These are the low-level tools; `minihttp.connections` builds servers and
 connections, and `minihttp.transports` the callback-driven SocketTransport,
 which uses the same selector registrations without a Future per read.
 

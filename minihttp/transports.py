@@ -54,9 +54,9 @@ handler and the transport is aborted.
 Where the pieces around it live: the loop's selector table, which the
 transport joins with `loop._add_internal_reader` / `_add_internal_writer` and
 leaves with `loop._unwatch`, is in minihttp.loop; servers and client
-connections, which create transports, are in minihttp.servers;
+connections, which create transports, are in minihttp.connections;
 `sendfile_by_writes` (loop.sendfile) is the one helper kept here, since it
-needs the transport's drain waiters. No TLS: see minihttp.servers.
+needs the transport's drain waiters. No TLS: see minihttp.connections.
 """
 
 from __future__ import annotations

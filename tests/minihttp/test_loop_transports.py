@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import minihttp.loop
 from minihttp import transports
+from minihttp.connections import Server
 from minihttp.loop import EventLoop
-from minihttp.servers import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -888,7 +888,7 @@ def test_emfile_on_accept_is_reported_and_accepting_resumes_after_a_pause(monkey
 OUT_OF_FDS_SERVER = """
 import asyncio, os, resource
 from minihttp.loop import EventLoop
-from minihttp.servers import Server
+from minihttp.connections import Server
 
 Server.accept_retry_delay = 0.05
 
