@@ -40,13 +40,18 @@ def write_revision(directory: Path, revision: str, down_revision: str | None,
     return path
 
 
-def comparable(schema: Schema, dialect) -> dict:
-    """A schema with types as the dialect's SQL types and defaults left out, for ==."""
+def comparable(schema: Schema, dialect, ordered: bool = True) -> dict:
+    """A schema with types as the dialect's SQL types and defaults left out, for ==.
+
+    With ordered=False the columns' order does not count: autogenerate adds a new column
+    at the end of its table, wherever the model declares it (as Alembic does).
+    """
     result = {}
     for name, table in schema.items():
+        columns = [(c.name, normalized_sql_type(c.type, dialect), c.nullable, c.primary_key)
+                   for c in table.columns]
         result[name] = {
-            "columns": [(c.name, normalized_sql_type(c.type, dialect), c.nullable, c.primary_key)
-                        for c in table.columns],
+            "columns": columns if ordered else sorted(columns),
             "indexes": sorted((i.name, i.columns, i.unique) for i in table.indexes),
             "uniques": sorted(u.columns for u in table.uniques),
             "foreign_keys": sorted((k.columns, k.target_table, k.target_columns, k.on_delete)
