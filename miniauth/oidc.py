@@ -20,7 +20,9 @@ plain function. This module is the thin shell around them:
   kept; its keys come from ``jwks_uri`` through miniauth.jwks.JWKSClient, which
   caches them and refetches when a token names a new kid (key rotation).
 - **/auth/login** makes state, nonce and a PKCE verifier, seals them in the
-  login cookie and redirects the browser to the provider (302).
+  login cookie and redirects the browser to the provider (302). The cookie
+  holds up to three pending logins, each with its own time limit, so logins
+  started in several tabs all finish; the callback's state picks its own.
 - **/auth/callback** checks the state against the cookie, trades the code at
   the token endpoint (client_secret_basic or client_secret_post, whichever the
   provider offers or the settings pin), validates the id_token, and starts the
@@ -88,6 +90,7 @@ logger = logging.getLogger("miniauth.oidc")
 MINIMUM_COOKIE_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 MAXIMUM_RESPONSE_BYTES = 1024 * 1024  # discovery and token answers are a few kB
 LOGIN_PURPOSE, SESSION_PURPOSE = "oidc-login", "oidc-session"
+MAXIMUM_PENDING_LOGINS = 3  # logins started in several tabs at once; each adds ~250 bytes
 CLIENT_AUTHENTICATIONS = ("client_secret_basic", "client_secret_post")  # Core §9
 SESSION_CLAIMS = ("sub", "email", "email_verified", "name", "picture", "iss")
 
@@ -250,22 +253,19 @@ class RelyingParty:
             )
         except LoginError as error:
             return self._refuse(request, error)
-        sealed = seal(
-            {
-                "state": state,
-                "nonce": nonce,
-                "code_verifier": code_verifier,
-                "redirect_uri": redirect_uri,
-                "next": safe_return_path(request.query_params.get("next")),
-            },
-            self._cookie_secret,
-            purpose=LOGIN_PURPOSE,
-            now=self._clock(),
-            max_age=self.settings.login_max_age,
-        )
+        now = self._clock()
+        login = {
+            "state": state,
+            "nonce": nonce,
+            "code_verifier": code_verifier,
+            "redirect_uri": redirect_uri,
+            "next": safe_return_path(request.query_params.get("next")),
+            "expires": int(now) + self.settings.login_max_age,
+        }
+        # logins started in other tabs and not finished yet stay valid beside this one
+        others = self._logins_in_cookie(request, now)[-(MAXIMUM_PENDING_LOGINS - 1):]
         response = RedirectResponse(location, status_code=302)
-        self._set_cookie(request, response, self.settings.login_cookie_name, sealed,
-                         self.settings.login_max_age)
+        self._set_login_cookie(request, response, [*others, login])
         return response
 
     async def finish_login(self, request: Request) -> Response:
@@ -278,7 +278,7 @@ class RelyingParty:
             return self._refuse(request, error)
         logger.info("login: sub %r from %r", claims["sub"], claims["iss"])
         response = RedirectResponse(login["next"], status_code=303)
-        response.delete_cookie(self.settings.login_cookie_name, path=self.cookie_path)
+        self._set_login_cookie(request, response, login["others"])
         session = {name: claims[name] for name in SESSION_CLAIMS if name in claims}
         sealed = seal(session, self._cookie_secret, purpose=SESSION_PURPOSE, now=self._clock(),
                       max_age=self.settings.session_max_age)
@@ -289,7 +289,10 @@ class RelyingParty:
         return response
 
     def _pending_login(self, request: Request) -> dict[str, Any]:
-        """The sealed login the callback continues, once its state matches (RFC 6749 §10.12)."""
+        """The sealed login the callback continues, once its state matches (RFC 6749 §10.12).
+
+        The result also holds ``code`` and ``others``: the logins still pending in other tabs.
+        """
         cookie = request.cookies.get(self.settings.login_cookie_name)
         if not cookie:
             raise LoginError(
@@ -297,18 +300,23 @@ class RelyingParty:
                 "browser, took too long, or cookies are blocked; start again at the login link",
                 400,
             )
-        login = unseal(cookie, self._cookie_secret, purpose=LOGIN_PURPOSE, now=self._clock(),
-                       what="login")
+        now = self._clock()
+        logins = unseal(cookie, self._cookie_secret, purpose=LOGIN_PURPOSE, now=now,
+                        what="login").get("logins", [])
         parameters = request.query_params
         state = parameters.get("state")
         if not state:
             raise LoginError("the callback has no state parameter (RFC 6749 §4.1.2)", 400)
-        if not _equal(state, login.get("state")):
+        matching = [login for login in logins if _equal(state, login.get("state"))]
+        if not matching:
             raise LoginError(
-                "the callback's state does not match this browser's login: a forged callback "
-                "(login CSRF, RFC 6749 §10.12) or a login started in another tab",
+                "the callback's state does not match any login this browser started: a forged "
+                f"callback (login CSRF, RFC 6749 §10.12), or a login pushed out by "
+                f"{MAXIMUM_PENDING_LOGINS} newer ones",
                 400,
             )
+        if matching[0]["expires"] <= now:
+            raise LoginError("this login took longer than its time limit: start again", 400)
         if parameters.get("error"):
             raise LoginError(
                 f"the provider answered {parameters['error']}: "
@@ -317,7 +325,31 @@ class RelyingParty:
             )
         if not parameters.get("code"):
             raise LoginError("the callback has neither a code nor an error (RFC 6749 §4.1.2)", 400)
-        return {**login, "code": parameters["code"]}
+        others = [login for login in logins if login is not matching[0] and login["expires"] > now]
+        return {**matching[0], "code": parameters["code"], "others": others}
+
+    def _logins_in_cookie(self, request: Request, now: float) -> list[dict[str, Any]]:
+        """The unexpired logins of a valid login cookie; none for a missing or bad one."""
+        cookie = request.cookies.get(self.settings.login_cookie_name)
+        if not cookie:
+            return []
+        try:
+            logins = unseal(cookie, self._cookie_secret, purpose=LOGIN_PURPOSE, now=now,
+                            what="login").get("logins", [])
+        except LoginError:
+            return []  # replaced by a fresh cookie: a bad one only ever loses its own logins
+        return [login for login in logins if login["expires"] > now]
+
+    def _set_login_cookie(self, request: Request, response: Response,
+                          logins: list[dict[str, Any]]) -> None:
+        if not logins:
+            response.delete_cookie(self.settings.login_cookie_name, path=self.cookie_path)
+            return
+        now = self._clock()
+        max_age = max(login["expires"] for login in logins) - int(now)
+        sealed = seal({"logins": logins}, self._cookie_secret, purpose=LOGIN_PURPOSE, now=now,
+                      max_age=max_age)
+        self._set_cookie(request, response, self.settings.login_cookie_name, sealed, max_age)
 
     def _exchange_code(self, login: dict[str, Any]) -> dict[str, Any]:
         metadata = self.metadata()

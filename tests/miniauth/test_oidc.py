@@ -146,6 +146,46 @@ def test_a_login_cookie_is_no_session_cookie(setup: Setup) -> None:
     assert setup.relying_party.user(request) is None
 
 
+# -- several tabs: logins started side by side ---------------------------------------------------
+
+
+def test_logins_started_in_two_tabs_both_finish(setup: Setup) -> None:
+    first_tab, second_tab = setup.callback_url("/first"), setup.callback_url("/second")
+    first = setup.browser.get(first_tab)
+    assert (first.status_code, first.headers["location"]) == (303, "/first")
+    assert "oidc_login=ey" in first.headers["set-cookie"]  # the second login is still pending
+    second = setup.browser.get(second_tab)
+    assert (second.status_code, second.headers["location"]) == (303, "/second")
+    assert any(cookie.startswith("oidc_login=;") for cookie in second.headers.get_list(
+        "set-cookie"))  # nothing pending any more: the cookie is deleted
+
+
+def test_a_fourth_login_pushes_out_the_oldest(setup: Setup) -> None:
+    oldest = setup.callback_url()
+    newer = [setup.callback_url() for _ in range(3)]
+    refused = setup.browser.get(oldest)
+    assert refused.status_code == 400
+    assert "pushed out by 3 newer ones" in refused.json()["detail"]
+    assert setup.browser.get(newer[0]).status_code == 303
+
+
+def test_each_pending_login_keeps_its_own_time_limit(setup: Setup) -> None:
+    setup.provider.code_lifetime = 3600  # only the app's limits are under test here
+    early = setup.callback_url()
+    setup.clock.now += 500
+    late = setup.callback_url()
+    setup.clock.now += 150  # the early login is 650 s old, the late one 150 s
+    refused = setup.browser.get(early)
+    assert refused.status_code == 400
+    assert "took longer than its time limit" in refused.json()["detail"]
+    assert setup.browser.get(late).status_code == 303
+
+
+def test_a_bad_login_cookie_is_replaced_when_a_login_starts(setup: Setup) -> None:
+    setup.browser.cookies.set("oidc_login", "not.a.token", domain="app.test", path="/auth")
+    assert setup.log_in().status_code == 303
+
+
 # -- key rotation through the JWKS cache ------------------------------------------------------
 
 

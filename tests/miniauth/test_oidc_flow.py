@@ -248,7 +248,7 @@ def test_a_forged_state_is_refused(flow: Flow, browser: httpx.Client) -> None:
     forged = url.replace("state=", "state=forged")
     response = browser.get(forged)
     assert response.status_code == 400
-    assert "state does not match this browser's login" in refusal(response)
+    assert "state does not match any login this browser started" in refusal(response)
     assert browser.get(flow.app_url + "/me").status_code == 401
 
 
