@@ -123,3 +123,33 @@ def branch(revision: str, versions: Path) -> str:
 def test_a_missing_migrations_folder_is_explained(tmp_path):
     result = run(tmp_path, "sqlite://", "current")
     assert result.returncode == 1 and "init --models" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_todo_readme_walk_adds_a_column_end_to_end(tmp_path, database_url, backend):
+    """examples/todo/README.md, step by step, on a copy of the app (the real one stays)."""
+    import shutil
+
+    shutil.copytree(REPO_ROOT / "examples", tmp_path / "examples",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"))
+    url = f"sqlite:///{tmp_path / 'todo.sqlite3'}" if backend == "sqlite" else database_url
+    folder = ("-d", "examples/todo/migrations")
+    assert run(tmp_path, url, *folder, "upgrade", "head").returncode == 0
+    models = tmp_path / "examples" / "todo" / "models.py"
+    text = models.read_text()
+    assert "    done: bool = False\n" in text
+    models.write_text(text.replace("    done: bool = False\n",
+                                   "    done: bool = False\n    priority: int = 0\n", 1))
+    differs = run(tmp_path, url, *folder, "check")
+    assert differs.returncode == 1
+    assert "op.column('priority', 'int', nullable=False, server_default='0')" in differs.stdout
+    written = run(tmp_path, url, *folder, "revision", "-m", "add todo priority", "--autogenerate")
+    assert written.returncode == 0, written.stderr
+    [revision] = (tmp_path / "examples/todo/migrations/versions").glob("*_add_todo_priority.py")
+    assert "op.drop_column('todo_item', 'priority')" in revision.read_text()
+    script = run(tmp_path, url, *folder, "upgrade", "--sql", "head")
+    assert 'ADD COLUMN "priority"' in script.stdout and "NOT NULL DEFAULT 0" in script.stdout
+    assert run(tmp_path, url, *folder, "upgrade", "head").returncode == 0
+    assert run(tmp_path, url, *folder, "check").returncode == 0
+    assert run(tmp_path, url, *folder, "downgrade", "-1").returncode == 0
+    assert run(tmp_path, url, *folder, "check").returncode == 1
