@@ -445,7 +445,8 @@ def _request_body_of(route: APIRoute, operation_id: str) -> RequestBodyInfo | No
         title = getattr(plan.marker, "title", None) or title_from_name(plan.wire_name)
         return RequestBodyInfo(annotation=plan.annotation, media_type=media_type,
                                required=required, fields=None, title=title)
-    fields = {plan.wire_name: (plan.annotation, plan.required, plan.default, plan.constraints)
+    fields = {plan.wire_name: (plan.annotation, plan.required, plan.default, plan.constraints,
+                               getattr(plan.marker, "description", None))
               for plan in plans}
     return RequestBodyInfo(annotation=None, media_type=media_type, required=required,
                            fields=fields, title="Body_" + operation_id)
