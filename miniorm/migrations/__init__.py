@@ -12,6 +12,7 @@ Read it in this order:
 
     schema.py          a neutral description of tables, and type strings
     introspect.py      the live schema, from pg_catalog or SQLite's pragmas
+    ddl.py             the SQL of a table: CREATE TABLE, constraints, indexes
     operations.py      create_table, add_column, alter_column ... and their SQL
     sqlite_rebuild.py  the copy-and-move recipe for what SQLite cannot ALTER
     script.py          revision files, and why they form a chain

@@ -95,18 +95,17 @@ class Context:
         self.scripts = ScriptDirectory(self.directory)
         self.environment = load_environment(self.directory)
         self.url = arguments.url or self.environment.DATABASE_URL
+        self.log = print if arguments.verbose else None
         self.database: Database | None = None
 
-    def migrator(self, connection: Any) -> Migrator:
-        assert self.database is not None
-        return Migrator(connection, self.database.dialect, self.scripts,
-                        log=print if self.verbose else None)
-
-    verbose = False
-
     def open(self) -> Database:
-        self.database = Database(self.url, pool_size=1)
+        """The database, opened on first use (offline --sql never opens it)."""
+        if self.database is None:
+            self.database = Database(self.url, pool_size=1)
         return self.database
+
+    def migrator(self, connection: Any) -> Migrator:
+        return Migrator(connection, self.open().dialect, self.scripts, log=self.log)
 
 
 def describe(steps: list) -> None:
@@ -251,7 +250,6 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "init":
             return command_init(arguments)
         context = Context(arguments)
-        context.verbose = arguments.verbose
         try:
             return COMMANDS[arguments.command](context, arguments)
         finally:

@@ -30,6 +30,7 @@ look like a number stays text (SQLite never refuses a value for its type).
 from __future__ import annotations
 
 from ..dialects import Dialect, quote_identifier
+from .ddl import create_index_statement, create_table_statement
 from .schema import TableSpec
 
 TEMPORARY_PREFIX = "_miniorm_new_"
@@ -42,8 +43,6 @@ def rebuild_statements(before: TableSpec, after: TableSpec, dialect: Dialect,
     `renamed` maps a column's new name to its old one; a column in `after`
     that is neither in `before` nor renamed is new and takes its default.
     """
-    from .operations import create_index_statement, create_table_statement
-
     quote = quote_identifier
     renamed = renamed or {}
     old_names = {column.name for column in before.columns}
