@@ -304,11 +304,18 @@ class OfflineMigration:
 
 def offline_sql(scripts: ScriptDirectory, dialect: Dialect, target: str,
                 direction: str = "upgrade", start: str | None = None) -> str:
-    """The SQL script that moves a database at `start` (None: base) to `target`."""
+    """The SQL script that moves a database at `start` to `target`.
+
+    `start` is a revision, "head" or "base"; given none, an upgrade starts at base
+    and a downgrade at head. The schema at `start` is simulated first, silently.
+    """
     chain = scripts.chain()
-    start = scripts.resolve(start) if start else None
+    if start is None:
+        start = "base" if direction == "upgrade" else "head"
+    begin = target_position(chain, start, -1, scripts)
+    start = chain[begin].revision if begin >= 0 else None
     schema: Schema = {}
-    for step in plan(chain, None, start or "base", "upgrade", scripts) if start else []:
+    for step in plan(chain, None, start or "base", "upgrade", scripts):
         run_offline(step, dialect, schema, None)
     lines = [f"-- {direction} {start or 'base'} -> {target} ({dialect.name})",
              CREATE_VERSION_TABLE + ";"]

@@ -40,6 +40,7 @@ from types import ModuleType
 
 from .schema import MigrationError
 
+REVISION_ID = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 REVISION_TEMPLATE = '''"""{message}
 
 Revision: {revision}
@@ -93,6 +94,11 @@ def load_revision(path: Path) -> Revision:
         if not hasattr(module, name):
             raise MigrationError(f"revision file {path} has no `{name}`: a revision defines "
                                  "revision, down_revision, upgrade() and downgrade()")
+    if not REVISION_ID.match(str(module.revision)):
+        raise MigrationError(
+            f"revision file {path} has revision = {module.revision!r}: an id is 1 to 32 "
+            "letters, digits or underscores (the version table's column is VARCHAR(32))"
+        )
     message = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
     return Revision(str(module.revision), module.down_revision and str(module.down_revision),
                     message, path, module)

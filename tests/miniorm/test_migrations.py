@@ -510,3 +510,18 @@ def test_the_todo_apps_migrations_make_exactly_its_models(database, connection):
     assert diff.upgrade == [] and diff.notes == []
     migrator.downgrade("base")
     assert table_names(connection, database) == [VERSION_TABLE]
+
+
+def test_a_revision_id_that_the_version_table_cannot_hold_is_refused(tmp_path):
+    write_revision(tmp_path, "x" * 33, None)
+    with pytest.raises(MigrationError, match="1 to 32 letters, digits or underscores"):
+        ScriptDirectory(tmp_path).chain()
+
+
+def test_offline_downgrade_starts_at_head_unless_told(tmp_path, database):
+    folder = two_revision_folder(tmp_path)
+    scripts = ScriptDirectory(folder)
+    script = offline_sql(scripts, database.dialect, "aaa111", "downgrade")
+    assert "-- downgrade bbb222" in script and "-- downgrade aaa111" not in script
+    assert offline_sql(scripts, database.dialect, "base", "downgrade", start="head") == \
+        offline_sql(scripts, database.dialect, "base", "downgrade", start="bbb222")
