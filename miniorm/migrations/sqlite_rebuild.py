@@ -25,6 +25,11 @@ Step 2 is where data survives a type change: SQLite stores each value by the
 new column's *type affinity* (SQLite "Datatypes" §3), so the text '42' copied
 into an INTEGER column is stored as the integer 42, while text that does not
 look like a number stays text (SQLite never refuses a value for its type).
+
+Not carried over: CHECK constraints, triggers, and views naming the table,
+since introspection (introspect.py) does not read them and miniorm's models
+never make them. A table that has them needs its recipe written by hand, with
+`op.execute()`, following the same five steps.
 """
 
 from __future__ import annotations

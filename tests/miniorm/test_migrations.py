@@ -525,3 +525,24 @@ def test_offline_downgrade_starts_at_head_unless_told(tmp_path, database):
     assert "-- downgrade bbb222" in script and "-- downgrade aaa111" not in script
     assert offline_sql(scripts, database.dialect, "base", "downgrade", start="head") == \
         offline_sql(scripts, database.dialect, "base", "downgrade", start="bbb222")
+
+
+def test_upgrade_async_migrates_an_async_database_on_every_loop(tmp_path, database_url,
+                                                                run_async):
+    from miniorm import AsyncDatabase
+    from miniorm.migrations import upgrade_async
+
+    folder = two_revision_folder(tmp_path)
+
+    async def main() -> list[str]:
+        database = AsyncDatabase(database_url)
+        try:
+            await upgrade_async(database, folder, "aaa111")
+            await upgrade_async(database, folder)  # the rest: one more revision
+            async with database.pool.connection() as connection:
+                rows, _ = await connection.execute(f"SELECT version_num FROM {VERSION_TABLE}")
+            return sorted(await database.table_names()) + [row[0] for row in rows]
+        finally:
+            await database.dispose()
+
+    assert run_async(main()) == ["author", "book", VERSION_TABLE, "bbb222"]
