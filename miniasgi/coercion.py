@@ -15,6 +15,7 @@ as it checks, in the "lax mode" pydantic v2 defines and FastAPI users expect:
 | datetime | RFC 3339 text, a date, a Unix timestamp (number or digit string)    |
 | date     | "YYYY-MM-DD", a datetime or timestamp that falls exactly at midnight |
 | time     | "HH:MM[:SS[.f]][offset]", seconds since midnight (as UTC)           |
+| timedelta| ISO 8601 "P1DT2H", "1 day, 02:00:00", a number of seconds           |
 
 Every function here takes a value and returns the converted value or raises
 `Invalid`, which carries a list of error dicts shaped as FastAPI answers them
@@ -38,7 +39,9 @@ from miniasgi.datetimes import (
     maybe_timestamp,
     parse_date,
     parse_datetime,
+    parse_duration,
     parse_time,
+    seconds_to_duration,
     seconds_to_time,
     timestamp_to_datetime,
 )
@@ -111,6 +114,8 @@ MESSAGES = {
     "datetime_from_date_parsing": lambda c: f"Input should be a valid datetime or date, {c['error']}",
     "time_type": "Input should be a valid time",
     "time_parsing": lambda c: f"Input should be in a valid time format, {c['error']}",
+    "time_delta_type": "Input should be a valid timedelta",
+    "time_delta_parsing": lambda c: f"Input should be a valid timedelta, {c['error']}",
     "date_type": "Input should be a valid date",
     "date_parsing": lambda c: f"Input should be a valid date in the format YYYY-MM-DD, {c['error']}",
     "date_from_datetime_parsing": lambda c: f"Input should be a valid date or datetime, {c['error']}",
@@ -432,6 +437,20 @@ def to_time(value) -> datetime.time:
     fail("time_type", value)
 
 
+def to_timedelta(value) -> datetime.timedelta:
+    kind = type(value)
+    if kind is datetime.timedelta:
+        return value
+    try:
+        if kind is str:
+            return parse_duration(value)
+        if kind is int or kind is float or kind is bool:
+            return seconds_to_duration(value)
+    except DateParseError as problem:
+        fail("time_delta_parsing", value, {"error": str(problem)})
+    fail("time_delta_type", value)
+
+
 # The converter for each plain type, and the Python types that match it exactly (used by
 # unions to prefer the member a value already is, as pydantic's "smart" union mode does).
 SCALAR_CONVERTERS = {
@@ -445,4 +464,5 @@ SCALAR_CONVERTERS = {
     datetime.datetime: (to_datetime, (datetime.datetime,)),
     datetime.date: (to_date, (datetime.date,)),
     datetime.time: (to_time, (datetime.time,)),
+    datetime.timedelta: (to_timedelta, (datetime.timedelta,)),
 }

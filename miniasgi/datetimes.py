@@ -37,7 +37,9 @@ __all__ = [
     "DateParseError",
     "parse_date",
     "parse_datetime",
+    "parse_duration",
     "parse_time",
+    "seconds_to_duration",
     "seconds_to_time",
     "timestamp_to_datetime",
 ]
@@ -199,6 +201,122 @@ def seconds_to_time(seconds: float | int) -> datetime.time:
     microseconds = math.floor((seconds - whole) * 1_000_000 + 0.5)
     hours, rest = divmod(whole, 3600)
     return datetime.time(hours, rest // 60, rest % 60, microseconds, tzinfo=UTC)
+
+
+# ---- durations: ISO 8601 (§4.4.3.2, "P1DT2H") and Python's "1 day, 02:00:00" ---------------
+
+MICROSECONDS = {"Y": 365 * 86_400_000_000, "M": 30 * 86_400_000_000, "W": 7 * 86_400_000_000,
+                "D": 86_400_000_000}
+TIME_MICROSECONDS = {"H": 3_600_000_000, "M": 60_000_000, "S": 1_000_000}
+LARGEST_DURATION_DAYS = 999_999_999  # Python's timedelta holds up to this many days
+LARGEST_QUANTITY = 2**32 - 1  # pydantic reads each number of a duration as 32 bits
+DURATION_NUMBER = re.compile(r"([0-9]+)(?:[.,]([0-9]+))?")
+DAYS_PREFIX = re.compile(r"([0-9]+) ?(?:days?|d)(?:,)? ?", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> datetime.timedelta:
+    """Read an ISO 8601 duration or a "[D day[s], ]H:MM[:SS[.f]]" one, signed; as pydantic."""
+    sign = -1 if text.startswith("-") else 1
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if body.startswith("P"):
+        microseconds = _iso_duration_microseconds(body[1:])
+    else:
+        microseconds = _clock_duration_microseconds(body)
+    if microseconds > LARGEST_DURATION_DAYS * 86_400_000_000:
+        raise DateParseError("durations may not exceed 999,999,999 days")
+    return datetime.timedelta(microseconds=sign * microseconds)
+
+
+def _iso_duration_microseconds(body: str) -> int:
+    if body in ("", "T"):
+        raise DateParseError("input is too short")
+    total, position, units, part = 0, 0, MICROSECONDS, "date"
+    fraction_seen = False
+    while position < len(body):
+        if body[position] == "T":
+            if units is TIME_MICROSECONDS:
+                raise DateParseError("`t` character repeated in duration")
+            units, part, position = TIME_MICROSECONDS, "time", position + 1
+            continue
+        number = DURATION_NUMBER.match(body, position)
+        if number is None:
+            raise DateParseError("invalid digit in duration")
+        if fraction_seen:  # ISO 8601 §4.4.3.2: only the last (smallest) quantity has a fraction
+            raise DateParseError("quantity fraction invalid in duration")
+        fraction_seen = number.group(2) is not None
+        position = number.end()
+        unit = body[position : position + 1]
+        if unit not in units:
+            raise DateParseError(f"quantity invalid in {part} part of duration")
+        position += 1
+        whole, fraction = number.group(1), number.group(2) or "0"
+        if int(whole) > LARGEST_QUANTITY:
+            raise DateParseError("a numeric value in the duration is too large")
+        total += int(whole) * units[unit] + round(
+            int(fraction) * units[unit] / 10 ** len(fraction))
+    return total
+
+
+def _clock_duration_microseconds(body: str) -> int:
+    if not body:
+        raise DateParseError("input is too short")
+    prefix = DAYS_PREFIX.match(body)  # "1 day, 10:20:30", "2d10:20", "3 days"
+    if prefix is not None:
+        days, clock = int(prefix.group(1)), body[prefix.end():]
+        if not clock:
+            return days * 86_400_000_000
+        clock_microseconds = _clock_microseconds(clock.encode("utf-8", "surrogatepass"))
+        if clock_microseconds >= 86_400_000_000:  # after "N days" the clock is a time of day
+            raise DateParseError("hour value is outside expected range of 0-23")
+        return days * 86_400_000_000 + clock_microseconds
+    if len(body) >= 5:  # long enough to be a clock reading: "10:20", "100:00:00"
+        return _clock_microseconds(body.encode("utf-8", "surrogatepass"))
+    if not (body[0].isascii() and body[0].isdigit()):
+        raise DateParseError("invalid digit in duration")
+    raise DateParseError('"day" identifier in duration not correctly formatted')
+
+
+def _clock_microseconds(data: bytes) -> int:
+    """H...:MM[:SS[.ffffff]] with any number of hours (a duration, not a time of day)."""
+    if len(data) < 5:
+        raise DateParseError("input is too short")
+    hours_end = 0
+    while data[hours_end : hours_end + 1].isdigit():
+        hours_end += 1
+    if hours_end == 0:
+        raise DateParseError("invalid character in hour")
+    if data[hours_end : hours_end + 1] != b":":
+        raise DateParseError("invalid time separator, expected `:`")
+    minute = _digits(data, hours_end + 1, 2, "minute")
+    position = hours_end + 3
+    second = microsecond = 0
+    if data[position : position + 1] == b":":
+        second = _digits(data, position + 1, 2, "second")
+        position += 3
+        if data[position : position + 1] == b".":
+            position += 1
+            start = position
+            while data[position : position + 1].isdigit():
+                position += 1
+            if position == start:
+                raise DateParseError("second fraction digits missing after `.`")
+            microsecond = int(data[start : min(position, start + 6)].ljust(6, b"0"))
+    if minute > 59:
+        raise DateParseError("minute value is outside expected range of 0-59")
+    if second > 59:
+        raise DateParseError("second value is outside expected range of 0-59")
+    if position != len(data):
+        raise DateParseError("unexpected extra characters at the end of the input")
+    return ((int(data[:hours_end]) * 60 + minute) * 60 + second) * 1_000_000 + microsecond
+
+
+def seconds_to_duration(seconds: float | int) -> datetime.timedelta:
+    """A number of seconds as a timedelta (pydantic's reading of a number)."""
+    if seconds != seconds:
+        raise DateParseError("NaN values not permitted")
+    if abs(seconds) > LARGEST_DURATION_DAYS * 86_400:
+        raise DateParseError("durations may not exceed 999,999,999 days")
+    return datetime.timedelta(seconds=seconds)
 
 
 def maybe_timestamp(text: str) -> float | int | None:

@@ -34,7 +34,7 @@ from miniasgi.coercion import SCALAR_CONVERTERS, Invalid
 SCALAR_TAGS = {
     int: "int", float: "float", bool: "bool", str: "str", bytes: "bytes",
     decimal.Decimal: "decimal", uuid.UUID: "uuid", datetime.datetime: "datetime",
-    datetime.date: "date", datetime.time: "time",
+    datetime.date: "date", datetime.time: "time", datetime.timedelta: "timedelta",
 }
 # Types whose constraints make pydantic call the member "constrained-<tag>".
 CONSTRAINABLE_TAGS = {int: "int", float: "float", str: "str", bytes: "bytes"}

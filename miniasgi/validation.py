@@ -11,6 +11,7 @@ checks a value with no annotation inspection left to do. The walk
 |------------------------------|----------------------------------------------------------|
 | int, float, bool, str, bytes | a lax converter from miniasgi.coercion                   |
 | datetime, date, time         | an RFC 3339 reader (miniasgi.datetimes) or a timestamp   |
+| timedelta                    | an ISO 8601 duration reader, or a number of seconds      |
 | UUID, Decimal                | a parser (RFC 9562 text forms; decimal text)             |
 | NewType("Id", T)             | T's check                                                |
 | Annotated[T, constraints]    | T's check, then gt/ge/lt/le/multiple_of/lengths/pattern  |
@@ -22,7 +23,7 @@ checks a value with no annotation inspection left to do. The walk
 | Model, dataclass             | a field plan (see miniasgi.models)                       |
 | Any                          | nothing: the value passes as it is                       |
 
-Not supported yet (a TypeError at compile time says so): timedelta, TypedDict,
+Not supported yet (a TypeError at compile time says so): TypedDict,
 Iterable, frozen/abstract sets, custom validators.
 
 Errors are COLLECTED, not stopped at the first: a list reports every bad
@@ -40,9 +41,12 @@ Where this module deliberately differs from pydantic v2:
 | decimal max_digits/decimal_places | supported                        | not supported             |
 | strict mode, custom validators    | supported                        | not supported (lax only)  |
 | error `loc`                       | tuple                            | list, as in JSON answers  |
-| int from "0-5" (zeros, then "-")  | -5 (a pydantic-core quirk)       | int_parsing error         |
+| int from "0-5" or "0__1" (zeros,  | -5 and 1 (a pydantic-core quirk) | int_parsing error         |
+| then "-" or repeated underscores) |                                  |                           |
 | float timestamps beyond 1e20      | "numeric times may not exceed.." | "dates after 9999 ..."    |
 | Literal of ints beyond 64 bits    | int_parsing_size                 | literal_error             |
+| malformed "1  day, 01:00"-style   | its own reasons                  | time_delta_parsing too,   |
+| durations (not ISO 8601 "P...")   |                                  | the reason may differ     |
 | negative fractional timestamps    | fraction's sign flipped: -0.25 s | 23:59:59.75 the day before|
 |                                   | is 23:59:59.25 the day before    | (-0.25 s, as time runs)   |
 """
@@ -66,6 +70,7 @@ from miniasgi.coercion import (
     accept_any,
     fail,
     make_error,
+    to_int,
     to_none,
 )
 
@@ -256,7 +261,7 @@ def _compile_type(annotation, constraints: Constraints | None, from_attributes: 
         return containers.compile_container(annotation, constraints, from_attributes)
     raise TypeError(
         f"cannot validate values of type {annotation!r}: use str, int, float, bool, "
-        f"datetime, date, time, UUID, Decimal, an Enum, a Literal, list/set/tuple/dict, a Model "
+        f"datetime, date, time, timedelta, UUID, Decimal, an Enum, a Literal, list/set/tuple/dict, a Model "
         f"or a dataclass (or typing.Any to accept anything)"
     )
 
@@ -326,8 +331,8 @@ def _compile_enum(enum_class: type[enum.Enum]) -> Check:
         member = by_value.get((type(value), value)) if value.__hash__ else None
         if member is None and integer_valued and type(value) in (str, float, bool):
             try:
-                member = by_value.get((int, int(value)))
-            except ValueError:
+                member = by_value.get((int, to_int(value)))  # "1", 1.0, True: as an int reads
+            except Invalid:
                 member = None
         if member is None:
             fail("enum", value, dict(context))

@@ -216,6 +216,20 @@ SCALAR_CASES = {
                     3600, 3600.5, 86399, 86400, -1, None, datetime.datetime(2020, 1, 1),
                     "10:20:30 ", "1020", "3600", "10:61", "10:20:30.1234567", True,
                     datetime.time(1, 2)],
+    datetime.timedelta: [
+        "P1DT3S", "PT0.5S", "-P1D", "P1Y", "P1M", "P1W", "PT1H30M", "P1Y35DT5H3M0.000007S",
+        "10:20:30", "10:20", "1 day, 10:20:30", "2 days 10:20:30", "1d10:20:30", "-10:20:30",
+        "x", "P", "PT", "P1", "P1X", "PT1.5H", "P1.5D", "", "+P1D", 3600, 3.5, -1, "3600",
+        None, True, "P1DT", "1:2:3", "25:00:00", "10:61:00", "PT1S2M", "P1D1Y",
+        datetime.timedelta(1), "10:20:30.5", "p1d", "P1dT1h", "PT1X", "PTT1H", "P1DT1H1D",
+        "PT1H1H", "P1.5.5D", "P.5D", "P1,5D", "P-1D", "--P1D", "P1D ", " P1D", "PT1", "P1YT",
+        "PT1.123456789S", "P999999999D", "P1000000000D", "PT100000000000H", "1 days", "1 day",
+        "1 day,", "1 day, 1:00", "1 day 01:00", "1 days, 01:00:00", "1d", "1d 01:00",
+        "01:00:00.1234567", "01:00:00.", "01:00:", "01", "1x", "01:0", "100:00",
+        "-1 day, 01:00", "1 Day, 01:00", "1 day,01:00", "1day,01:00",
+        "P1M1W", "PT36H", "P0D", "PT0S", "00:00", 1e20, float("nan"), float("inf"),
+        "P1Y2M3W4DT5H6M7.5S", "01:00:00Z", "P1DT1H2", "P1e2D", "10:20:61",
+    ],
     Any: [1, "x", None, [1]],
     None: [None, 1, "x"],
 }
@@ -295,7 +309,7 @@ CONTAINER_AND_CHOICE_CASES = [
     (Literal[1, "a"], [3, "a"]),
     (Literal[True], [True, 1, "true"]),
     (Color, ["blue", "red", Color.RED, 1]),
-    (Level, ["1", 3, 1, Level.LOW, "x", 1.0]),
+    (Level, ["1", 3, 1, Level.LOW, "x", 1.0, 1.5, "1.0", True]),
     (list[Color], [["red", "x"]]),
     (typing.Sequence[int], [[1, "2"], (1,), "abc", b"ab", {1}, None, [1, "x"], ("x",)]),
     (typing.MutableSequence[int], [[1, "2"], (1,), "x"]),
@@ -370,12 +384,15 @@ dateish_text = st.from_regex(
     r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?)?\Z")
 uuidish_text = st.one_of(st.uuids().map(str), st.uuids().map(lambda u: u.hex),
                          st.from_regex(r"\A[0-9a-fA-Fg-]{0,40}\Z"))
+durationish_text = st.from_regex(
+    r"\A[+-]?(P([0-9]{1,3}([.,][0-9]{1,3})?[YMWD]){0,3}(T([0-9]{1,3}([.,][0-9]{1,2})?[HMS]){0,3})?"
+    r"|([0-9]{1,2} ?(d|day|days|Day),? ?)?[0-9]{1,3}:[0-9]{1,2}(:[0-9]{2}(\.[0-9]{0,7})?)?)\Z")
 boolish_text = st.sampled_from(["true", "false", "yes", "no", "on", "off", "1", "0", "t", "f",
                                 "y", "n", "TRUE", "On", "2", "maybe", ""])
 
 PROPERTY_ANNOTATIONS = [
     int, float, bool, str, decimal.Decimal, uuid.UUID, datetime.datetime, datetime.date,
-    datetime.time, list[int], dict[str, int], Optional[int], Union[int, str], Literal["a", 1], Color, Level,  # noqa: UP007
+    datetime.time, datetime.timedelta, list[int], dict[str, int], Optional[int], Union[int, str], Literal["a", 1], Color, Level,  # noqa: UP007
     tuple[int, str], set[int], list[Union[int, bool]],  # noqa: UP007
     constrained(int, ge=0, le=100), constrained(str, min_length=2, max_length=5),
 ]
@@ -384,7 +401,7 @@ property_settings = settings(max_examples=150, deadline=None,
                              suppress_health_check=[HealthCheck.too_slow])
 
 
-QUIRK_ZEROS_THEN_MINUS = re.compile(r"\s*\+?0+-")
+QUIRK_ZEROS_THEN_MINUS = re.compile(r"\s*[+-]?0[0_]*(-|__)")
 
 
 def is_documented_difference(annotation, value) -> bool:
@@ -404,10 +421,28 @@ def is_documented_difference(annotation, value) -> bool:
 
 @pytest.mark.parametrize("annotation", PROPERTY_ANNOTATIONS, ids=repr)
 @property_settings
-@given(value=st.one_of(json_values, numberish_text, dateish_text, uuidish_text, boolish_text))
+@given(value=st.one_of(json_values, numberish_text, dateish_text, uuidish_text, boolish_text,
+                       durationish_text))
 def test_any_json_like_value_gets_pydantics_answer(annotation, value):
     assume(not is_documented_difference(annotation, value))
-    assert_same(annotation, value)
+    if is_malformed_clock_duration(annotation, value):
+        assert_same_error_types(annotation, value)
+    else:
+        assert_same(annotation, value)
+
+
+def is_malformed_clock_duration(annotation, value) -> bool:
+    """A non-ISO duration text pydantic refuses: the reason given may differ (documented)."""
+    if annotation is not datetime.timedelta or not isinstance(value, str):
+        return False
+    return not value.lstrip("+-").startswith("P") and pydantic_outcome(annotation, value)[
+        0] == "errors"
+
+
+def assert_same_error_types(annotation, value):
+    ours, theirs = our_outcome(annotation, value), pydantic_outcome(annotation, value)
+    assert ours[0] == theirs[0] == "errors"
+    assert [error["type"] for error in ours[1]] == [error["type"] for error in theirs[1]]
 
 
 def test_a_negative_fractional_timestamp_counts_back_from_the_epoch():
@@ -419,3 +454,5 @@ def test_a_negative_fractional_timestamp_counts_back_from_the_epoch():
 def test_zeros_then_minus_is_refused_where_pydantic_reads_a_negative_number():
     assert pydantic_outcome(int, "0-5") == ("ok", -5)  # the quirk we do not copy
     assert our_outcome(int, "0-5")[1][0]["type"] == "int_parsing"
+    assert pydantic_outcome(int, "0__1") == ("ok", 1)
+    assert our_outcome(int, "0__1")[1][0]["type"] == "int_parsing"
