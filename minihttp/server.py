@@ -292,7 +292,8 @@ class HTTPConnection(asyncio.Protocol):
         if cycle.app_done:  # type: ignore[union-attr]
             self.after_app(cycle)  # type: ignore[arg-type]
             return True
-        self.read_ahead()
+        if self.parser.buffered_bytes:
+            self.read_ahead()
         return False
 
     def read_ahead(self) -> None:
@@ -321,7 +322,10 @@ class HTTPConnection(asyncio.Protocol):
             self.close()
             return
         try:
-            scope = self.build_scope(head)
+            scope = build_http_scope(
+                head, self.client, self.server_address, server.config.root_path,
+                server.lifespan_state, server.asgi_versions,
+            )
         except ValueError as error:
             self.reject(RemoteProtocolError(400, str(error)))
             return
@@ -331,13 +335,6 @@ class HTTPConnection(asyncio.Protocol):
         cycle.app_started = True
         self.server.requests_in_flight += 1
         self.server.loop.create_task(cycle.run_app())
-
-    def build_scope(self, head: Any) -> dict[str, Any]:
-        server = self.server
-        return build_http_scope(
-            head, self.client, self.server_address, server.config.root_path,
-            server.lifespan_state, server.asgi_versions,
-        )
 
     def app_finished(self, cycle: RequestCycle) -> None:
         """The app returned (or failed); called from its task."""
@@ -379,7 +376,8 @@ class HTTPConnection(asyncio.Protocol):
                 self.close()
                 return
             self.begin_request(held)
-        self.resume_reading()
+        if self.reading_paused:
+            self.resume_reading()
 
     # -- writing, closing, timing out ------------------------------------------------
 
