@@ -1,4 +1,4 @@
-"""Reading dates and times from text: RFC 3339 (§5.6) as pydantic v2 reads it.
+"""Reading dates, times and durations from text: RFC 3339 (§5.6) as pydantic v2 reads it.
 
 A JSON body or a query string carries a date as text, so validation must turn
 `"2020-01-01T10:20:30Z"` into a `datetime`. RFC 3339 §5.6 gives the grammar:
@@ -17,6 +17,11 @@ client that works against FastAPI keeps working:
 - a string of digits (optionally signed, with a fraction) is a Unix timestamp
   in seconds, or in milliseconds when its magnitude is above 2e10 (so that
   `1600000000000` means a day in 2020, not in the year 52000).
+
+Durations (`timedelta`) are read in ISO 8601's form (§4.4.3.2: `P1Y2M3W4DT5H6M7.5S`,
+a year counted as 365 days and a month as 30, only the last quantity may have a
+fraction) and in the form Python prints (`1 day, 02:00:00`, `2d 10:20`,
+`100:00` for a hundred hours); a leading sign applies to the whole duration.
 
 The error texts are pydantic's word for word (`"input is too short"`,
 `"month value is outside expected range of 1-12"`, ...), because FastAPI

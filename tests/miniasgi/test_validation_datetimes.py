@@ -8,6 +8,7 @@ value, and every piece of the grammar is named in the complaint when it is wrong
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from hypothesis import given
@@ -114,3 +115,38 @@ def test_timestamps_past_2e10_are_milliseconds():
 def test_timestamps_past_the_year_9999_are_refused():
     with pytest.raises(DateParseError, match="dates after 9999"):
         timestamp_to_datetime(253_402_300_800_000)
+
+
+# ---- durations (ISO 8601 §4.4.3.2 and Python's str(timedelta)) ----------------------------
+
+from miniasgi.datetimes import parse_duration  # noqa: E402
+from miniasgi.encoders import iso_duration  # noqa: E402
+
+durations = st.timedeltas(min_value=datetime.timedelta(days=-999_999_999),
+                          max_value=datetime.timedelta(days=999_999_999))
+
+
+@given(durations)
+def test_a_duration_written_in_iso_8601_reads_back_to_itself(duration):
+    assert parse_duration(iso_duration(duration)) == duration
+
+
+@given(st.timedeltas(min_value=datetime.timedelta(0), max_value=datetime.timedelta(days=999)))
+def test_pythons_own_spelling_of_a_duration_reads_back(duration):
+    assert parse_duration(str(duration)) == duration
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("P", "input is too short"),
+    ("P1", "quantity invalid in date part of duration"),
+    ("PT1X", "quantity invalid in time part of duration"),
+    ("PTT1H", "`t` character repeated in duration"),
+    ("P0.5D1H", "quantity fraction invalid in duration"),
+    ("P1000000000D", "durations may not exceed 999,999,999 days"),
+    ("1x", '"day" identifier in duration not correctly formatted'),
+    ("10:61", "minute value is outside expected range of 0-59"),
+    ("1 day, 30:00", "hour value is outside expected range of 0-23"),
+])
+def test_duration_errors_say_what_is_wrong(text, reason):
+    with pytest.raises(DateParseError, match=f"^{re.escape(reason)}$"):
+        parse_duration(text)
