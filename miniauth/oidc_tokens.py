@@ -135,7 +135,8 @@ def seal(data: Mapping[str, Any], secret: bytes, *, purpose: str, now: float, ma
 
     The result is cookie-safe (base64url and dots).
     """
-    claims = {**data, "aud": purpose, "iat": int(now), "exp": int(now) + max_age}
+    # nested, so that no name in ``data`` can be mistaken for a registered claim such as nbf
+    claims = {"data": dict(data), "aud": purpose, "iat": int(now), "exp": int(now) + max_age}
     return jwt.encode(claims, secret, "HS256")
 
 
@@ -145,7 +146,10 @@ def unseal(value: str, secret: bytes, *, purpose: str, now: float, what: str) ->
         claims = jwt.decode(value, secret, ["HS256"], audience=purpose, now=now)
     except InvalidTokenError as error:
         raise LoginError(f"the {what} cookie cannot be trusted: {error}", 400) from None
-    return {name: claim for name, claim in claims.items() if name not in ("aud", "iat", "exp")}
+    data = claims.get("data")
+    if not isinstance(data, dict):
+        raise LoginError(f"the {what} cookie holds no data: it was not made by seal()", 400)
+    return data
 
 
 def safe_return_path(candidate: str | None, default: str = "/") -> str:
