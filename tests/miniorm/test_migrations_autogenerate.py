@@ -71,6 +71,13 @@ CASES = {
         lambda: [author(), book()], lambda: [author(), book(pages=(int, 0))],
         ["op.add_column('ag_book', op.column('pages', 'int', nullable=False, "
          "server_default='0'))"]),
+    "added NOT NULL bool and str columns with defaults": (
+        lambda: [author(), book()],
+        lambda: [author(), book(archived=(bool, False), shelf=(str, "it's new"))],
+        ["op.add_column('ag_book', op.column('archived', 'bool', nullable=False, "
+         "server_default='FALSE'))",
+         "op.add_column('ag_book', op.column('shelf', 'str', nullable=False, "
+         "server_default=\"'it''s new'\"))"]),
     "a dropped column": (
         lambda: [author(), book()], lambda: [author(), book(**without("code"))],
         ["op.drop_column('ag_book', 'code')"]),
