@@ -233,11 +233,21 @@ def test_the_id_token_of_the_flow_verifies_with_pyjwt_against_the_published_keys
 def test_behind_a_tls_proxy_the_redirect_uri_is_https_and_cookies_are_secure(
     flow: Flow, browser: httpx.Client
 ) -> None:
-    to_provider = go_to_provider(browser, flow, **{"X-Forwarded-Proto": "https",
-                                                   "Host": "app.example"})
+    proxy = {"X-Forwarded-Proto": "https", "Host": "app.example"}  # as nginx would send them
+    to_provider = go_to_provider(browser, flow, **proxy)
     sent = parse_qs(urlsplit(to_provider.headers["location"]).query)
     assert sent["redirect_uri"] == ["https://app.example/auth/callback"]
     assert "Secure" in to_provider.headers["set-cookie"]
+    # the proxy's way back: https://app.example/... arrives here as http with the same headers
+    back_at = browser.get(to_provider.headers["location"]).headers["location"]
+    assert back_at.startswith("https://app.example/auth/callback?code=")
+    login_cookie = to_provider.headers["set-cookie"].split(";")[0]
+    callback = httpx.get(flow.app_url + back_at.removeprefix("https://app.example"),
+                         headers={**proxy, "Cookie": login_cookie})
+    assert callback.status_code == 303, callback.text
+    session = [cookie for cookie in callback.headers.get_list("set-cookie")
+               if cookie.startswith("oidc_session=ey")]
+    assert len(session) == 1 and "Secure" in session[0] and "HttpOnly" in session[0]
 
 
 # -- refused: the callback does not belong to this browser's login -----------------------------
