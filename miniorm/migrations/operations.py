@@ -358,7 +358,10 @@ class CreateUniqueConstraint(RebuildOnSqlite):
         return [f"ALTER TABLE {quote(self.table)} ADD {unique_clause(self.unique)}"]
 
     def apply(self, schema: Schema) -> None:
-        require_table(schema, self.table).uniques.append(self.unique)
+        table = require_table(schema, self.table)
+        for name in self.unique.columns:
+            table.column(name)
+        table.uniques.append(self.unique)
 
     def render(self) -> str:
         return call("create_unique_constraint", self.unique.name, self.table,
@@ -374,7 +377,10 @@ class CreateForeignKey(RebuildOnSqlite):
         return [f"ALTER TABLE {quote(self.table)} ADD {foreign_key_clause(self.foreign_key)}"]
 
     def apply(self, schema: Schema) -> None:
-        require_table(schema, self.table).foreign_keys.append(self.foreign_key)
+        table = require_table(schema, self.table)
+        for name in self.foreign_key.columns:
+            table.column(name)
+        table.foreign_keys.append(self.foreign_key)
 
     def render(self) -> str:
         key = self.foreign_key

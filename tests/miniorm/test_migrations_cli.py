@@ -153,3 +153,23 @@ def test_the_todo_readme_walk_adds_a_column_end_to_end(tmp_path, database_url, b
     assert run(tmp_path, url, *folder, "check").returncode == 0
     assert run(tmp_path, url, *folder, "downgrade", "-1").returncode == 0
     assert run(tmp_path, url, *folder, "check").returncode == 1
+
+
+def test_env_py_may_choose_the_models_by_hand(tmp_path):
+    from miniorm.migrations.__main__ import load_environment, target_models
+
+    (tmp_path / "env.py").write_text(
+        "MODELS_MODULE = 'unused'\nDATABASE_URL = 'sqlite://'\n"
+        "def target_models():\n    from examples.todo.models import TABLES\n    return TABLES\n")
+    from examples.todo.models import TABLES
+
+    assert target_models(load_environment(tmp_path)) == TABLES
+
+
+def test_a_models_module_without_models_is_explained(tmp_path):
+    from miniorm.errors import MiniORMError
+    from miniorm.migrations.__main__ import load_environment, target_models
+
+    (tmp_path / "env.py").write_text("MODELS_MODULE = 'json'\nDATABASE_URL = 'sqlite://'\n")
+    with pytest.raises(MiniORMError, match="'json' .* defines no Model classes"):
+        target_models(load_environment(tmp_path))

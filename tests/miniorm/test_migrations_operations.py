@@ -133,3 +133,13 @@ def test_rendered_operations_are_the_calls_that_make_them_again():
     finally:
         op.CURRENT_MIGRATION.reset(token)
     assert collected == [operation for operation, _, _ in CASES]
+
+
+@pytest.mark.parametrize("operation", [
+    op.CreateUniqueConstraint(UniqueSpec("book_nope_key", ("nope",)), "book"),
+    op.CreateForeignKey(ForeignKeySpec("book_nope_fkey", ("nope",), "author", ("id",)), "book"),
+    op.CreateIndex(IndexSpec("ix_book_nope", ("nope",)), "book"),
+])
+def test_a_constraint_or_index_on_a_missing_column_is_refused(operation):
+    with pytest.raises(MigrationError, match="table 'book' has no column 'nope'"):
+        operation.apply({"book": BOOK.copy()})
