@@ -31,6 +31,8 @@ plain function. This module is the thin shell around them:
   (HMAC, expiring, HttpOnly, SameSite=Lax) holding sub, email, name and iss.
   Nothing is stored on the server, so any worker can serve any request.
   ``current_user`` reads it (401 without one); POST /auth/logout clears it.
+  ``sub`` (with ``iss``) is the stable user id; an ``email`` is only an
+  identity when ``email_verified`` is true, and it can change.
   Apps that want bearer tokens instead can issue them from ``on_login``
   with miniauth.tokens.TokenIssuer.
 
