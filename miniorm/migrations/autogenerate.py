@@ -102,8 +102,8 @@ def compare(current: Schema, target: Schema, dialect: Dialect,
     notes = []
     if new and gone:
         notes.append(f"table(s) {', '.join(gone)} dropped and {', '.join(new)} created: if one "
-                     "is a rename, write op.execute('ALTER TABLE old RENAME TO new') instead, "
-                     "or the rows are lost")
+                     "is a rename, replace its drop_table and create_table with "
+                     "op.rename_table('old', 'new'), or the rows are lost")
     drop_keys, removals, columns, additions, add_keys, column_drops = [], [], [], [], [], []
     for name in kept:
         before, after = current[name], target[name]

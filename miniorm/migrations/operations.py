@@ -187,6 +187,36 @@ class DropTable(Operation):
 
 
 @dataclass
+class RenameTable(Operation):
+    """ALTER TABLE ... RENAME TO: the rows, indexes and constraints go with the table."""
+
+    name: str
+    new_name: str
+
+    def statements(self, dialect: Dialect, current_table: TableLookup) -> list[str]:
+        return [f"ALTER TABLE {quote(self.name)} RENAME TO {quote(self.new_name)}"]
+
+    def apply(self, schema: Schema) -> None:
+        # Both databases rewrite the foreign keys that point at the table (SQLite
+        # since 3.26, unless PRAGMA legacy_alter_table is on).
+        table = require_table(schema, self.name)
+        if self.new_name in schema:
+            raise MigrationError(f"table {self.new_name!r} exists already")
+        del schema[self.name]
+        table.name = self.new_name
+        schema[self.new_name] = table
+        for other in schema.values():
+            other.foreign_keys = [
+                ForeignKeySpec(key.name, key.columns, self.new_name, key.target_columns,
+                               key.on_delete) if key.target_table == self.name else key
+                for key in other.foreign_keys
+            ]
+
+    def render(self) -> str:
+        return call("rename_table", self.name, self.new_name)
+
+
+@dataclass
 class AddColumn(RebuildOnSqlite):
     table: str
     column: ColumnSpec
@@ -468,6 +498,11 @@ def create_table(name: str, *items: ColumnSpec | UniqueSpec | ForeignKeySpec) ->
 
 def drop_table(name: str) -> None:
     run(DropTable(name))
+
+
+def rename_table(name: str, new_name: str) -> None:
+    """Rename a table, keeping its rows (autogenerate sees a rename as drop + create)."""
+    run(RenameTable(name, new_name))
 
 
 def add_column(table: str, column: ColumnSpec) -> None:

@@ -54,6 +54,7 @@ op.create_index("ix_book_title_pages", "book", ["title", "page_count"], unique=T
 op.drop_constraint("book_code_key", "book")
 op.drop_column("book", "code")
 op.alter_column("book", "page_count", server_default=None)
+op.rename_table("author", "writer")
 """
 
 
@@ -91,6 +92,7 @@ def two_revision_folder(tmp_path):
     write_revision(tmp_path, "aaa111", None, CREATE_TABLES,
                    'op.drop_table("book")\nop.drop_table("author")', message="tables")
     write_revision(tmp_path, "bbb222", "aaa111", ALTER_EVERYTHING, """
+        op.rename_table("writer", "author")
         op.drop_constraint("book_author_id_fkey", "book")
         op.drop_index("ix_book_title_pages", "book")
         op.add_column("book", op.column("code", "str"))
@@ -195,7 +197,7 @@ def test_upgrade_from_empty_to_head_and_down_to_base_leaves_an_empty_schema(
     assert [(revision.revision, direction) for revision, direction in steps] == [
         ("aaa111", "upgrade"), ("bbb222", "upgrade")]
     assert migrator.current() == "bbb222"
-    assert table_names(connection, database) == ["author", "book", VERSION_TABLE]
+    assert table_names(connection, database) == ["book", VERSION_TABLE, "writer"]
     migrator.downgrade("base")
     assert migrator.current() is None
     # Only the (empty) version table stays: it remembers that the database is at base.
@@ -215,7 +217,8 @@ def test_each_revision_leaves_the_schema_its_operations_predict(tmp_path, databa
     book = after["book"]
     assert [column[0] for column in book["columns"]] == ["id", "author_id", "title", "page_count"]
     assert book["indexes"] == [("ix_book_title_pages", ("title", "page_count"), True)]
-    assert book["foreign_keys"] == [(("author_id",), "author", ("id",), "CASCADE")]
+    assert book["foreign_keys"] == [(("author_id",), "writer", ("id",), "CASCADE")]
+    assert "writer" in after and "author" not in after
     assert book["uniques"] == []
     migrator.downgrade("-1")
     assert live(connection, database) == simulated(folder, database, "aaa111")
@@ -545,4 +548,4 @@ def test_upgrade_async_migrates_an_async_database_on_every_loop(tmp_path, databa
         finally:
             await database.dispose()
 
-    assert run_async(main()) == ["author", "book", VERSION_TABLE, "bbb222"]
+    assert run_async(main()) == ["book", VERSION_TABLE, "writer", "bbb222"]

@@ -41,6 +41,7 @@ CASES = [
         '    CONSTRAINT "book_author_id_fkey" FOREIGN KEY ("author_id") REFERENCES "author" '
         '("id") ON DELETE CASCADE\n)'], "in place"),
     (op.DropTable("book"), ['DROP TABLE "book"'], "in place"),
+    (op.RenameTable("book", "volume"), ['ALTER TABLE "book" RENAME TO "volume"'], "in place"),
     (op.AddColumn("book", ColumnSpec("pages", "int", False, server_default="0")),
      ['ALTER TABLE "book" ADD COLUMN "pages" BIGINT NOT NULL DEFAULT 0'], "in place"),
     (op.AddColumn("book", ColumnSpec("isbn", "str", False)),
