@@ -69,8 +69,8 @@ JSON_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolea
 
 
 def field_title(name: str) -> str:
-    """pydantic's field title: "item_id" -> "Item Id"."""
-    return name.title().replace("_", " ")
+    """pydantic's field title: "item_id" -> "Item Id", "from_" -> "From"."""
+    return name.title().replace("_", " ").strip()
 
 
 def _is_referenced(annotation) -> bool:
@@ -100,6 +100,12 @@ def schema_of(annotation, constraints: Constraints | None = None, *, definitions
                          mode=mode)
     if inner is not None:
         constraints = inner.merged_with(constraints)
+    if constraints is not None and typing.get_origin(annotation) in (Union, types.UnionType):
+        # Limits on `int | None` describe the int: pydantic writes them inside the anyOf.
+        return {"anyOf": [
+            schema_of(member, None if member is type(None) else constraints,
+                      definitions=definitions, ref_prefix=ref_prefix, mode=mode)
+            for member in typing.get_args(annotation)]}
     schema = _type_schema(annotation, definitions, ref_prefix, mode)
     if constraints is not None:
         _add_constraints(schema, annotation, constraints)

@@ -56,6 +56,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import datetime
+import decimal
 import enum
 import re
 import types
@@ -229,6 +230,13 @@ def compile_check(annotation, constraints: Constraints | None = None, *,
         constraints = inner_constraints.merged_with(constraints)
     if constraints is not None and constraints.is_empty():
         constraints = None
+    if constraints is not None and typing.get_origin(annotation) in (Union, types.UnionType):
+        # Query(ge=0) on `int | None` limits the int, not None: push the limits into the
+        # members, as pydantic does for Annotated[Optional[int], Field(ge=0)].
+        annotation = Union[tuple(Annotated[member, constraints]  # noqa: UP007
+                                 if member is not type(None) else member
+                                 for member in typing.get_args(annotation))]
+        constraints = None
     check = _compile_type(annotation, constraints, from_attributes)
     if constraints is not None:
         check = _with_constraints(check, annotation, constraints)
@@ -351,6 +359,7 @@ def _with_constraints(check: Check, annotation, constraints: Constraints) -> Che
     origin = typing.get_origin(annotation) or annotation
     if origin in SIZED_NAMES:
         return check  # containers apply their own length limits (see miniasgi.containers)
+    _refuse_constraints_that_cannot_apply(annotation, constraints)
     steps = []
     if constraints.min_length is not None:
         steps.append(_min_length_step(constraints.min_length))
@@ -387,6 +396,27 @@ def _with_constraints(check: Check, annotation, constraints: Constraints) -> Che
         return converted
 
     return constrained_check
+
+
+TEXT_TYPES = (str, bytes)
+ORDERED_TYPES = (int, float, decimal.Decimal, datetime.date, datetime.datetime, datetime.time,
+                 datetime.timedelta)
+
+
+def _refuse_constraints_that_cannot_apply(annotation, constraints: Constraints) -> None:
+    """max_length on an int, gt on a str: a mistake in the declaration, caught at startup."""
+    if annotation not in TEXT_TYPES + ORDERED_TYPES:
+        return
+    text_limits = [name for name in ("min_length", "max_length", "pattern")
+                   if getattr(constraints, name) is not None]
+    number_limits = [name for name in ("gt", "ge", "lt", "le", "multiple_of")
+                     if getattr(constraints, name) is not None]
+    wrong = text_limits if annotation in ORDERED_TYPES else number_limits
+    if wrong:
+        raise TypeError(
+            f"cannot apply {', '.join(wrong)} to {annotation.__name__} values: length and "
+            f"pattern limits are for str, bytes and containers; gt/ge/lt/le/multiple_of for "
+            f"numbers, dates and times")
 
 
 def _min_length_step(limit: int):

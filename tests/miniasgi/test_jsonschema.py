@@ -67,6 +67,11 @@ class Node(Model):
     children: list[Node] = []
 
 
+class Keywords(Model):
+    from_: int
+    x_y_: str = Field(alias="xY")
+
+
 class Forbidding(Model):
     model_config = {"extra": "forbid"}
     id: int
@@ -79,7 +84,7 @@ class Priced(Model):
 
 
 @pytest.mark.parametrize("mode", ["validation", "serialization"])
-@pytest.mark.parametrize("model", [User, Item, Forbidding, Priced],
+@pytest.mark.parametrize("model", [User, Item, Forbidding, Priced, Keywords],
                          ids=lambda model: model.__name__)
 def test_model_json_schema_matches_pydantic(model, mode):
     assert model.model_json_schema(mode) == to_pydantic(model).model_json_schema(mode=mode)
@@ -100,6 +105,8 @@ def test_an_unknown_schema_mode_is_refused():
     Annotated[list[int], Constraints(min_length=1, max_length=3)],
     Annotated[dict[str, int], Constraints(min_length=1)],
     datetime.time, typing.Sequence[int], typing.Mapping[str, float],
+    Annotated[Optional[int], Constraints(ge=0)],
+    Annotated[list[str] | None, Constraints(max_length=3)],
     typing.NewType("UserId", int),
 ], ids=repr)
 def test_schema_of_an_annotation_matches_pydantic_with_components_refs(annotation):
@@ -137,8 +144,8 @@ def test_ref_prefix_can_be_chosen():
 
 
 def test_field_titles_are_spelled_as_pydantic_spells_them():
-    assert [field_title(name) for name in ("item_id", "name", "fullName", "a_b_c")] == [
-        "Item Id", "Name", "Fullname", "A B C"]
+    assert [field_title(name) for name in ("item_id", "name", "fullName", "a_b_c", "from_")] == [
+        "Item Id", "Name", "Fullname", "A B C", "From"]
 
 
 def test_an_unsupported_annotation_is_refused_with_a_clear_error():

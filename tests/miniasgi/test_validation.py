@@ -142,6 +142,36 @@ def test_a_new_type_checks_as_its_supertype_with_its_constraints():
     assert caught.value.errors[0]["type"] == "string_too_long"
 
 
+@pytest.mark.parametrize(("annotation", "constraints", "good", "bad", "error_type"), [
+    (Optional[int], Constraints(ge=0), [None, 0, "5"], [-1], "greater_than_equal"),
+    (list[str] | None, Constraints(max_length=2), [None, ["a"]], [["a", "b", "c"]], "too_long"),
+    (Optional[str], Constraints(pattern="^a"), [None, "ab"], ["b"], "string_pattern_mismatch"),
+], ids=repr)
+def test_constraints_on_a_union_limit_its_members_not_none(annotation, constraints, good, bad,
+                                                           error_type):
+    validator = compile_validator(annotation, constraints)
+    for value in good:
+        validator(value)
+    for value in bad:
+        with pytest.raises(ValidationError) as caught:
+            validator(value)
+        assert caught.value.errors[0]["type"] == error_type
+
+
+def test_constraints_on_optional_match_pydantic_annotated_field():
+    import pydantic
+
+    from tests.miniasgi.test_validation_differential import our_outcome
+
+    ours = our_outcome(Annotated[Optional[int], Constraints(ge=0)], -1, ("query", "n"))
+    adapter = pydantic.TypeAdapter(Annotated[Optional[int], pydantic.Field(ge=0)])
+    with pytest.raises(pydantic.ValidationError) as caught:
+        adapter.validate_python(-1)
+    theirs = caught.value.errors(include_url=False)[0]
+    assert ours[1][0]["type"] == theirs["type"] and ours[1][0]["ctx"] == theirs["ctx"]
+    assert ours[1][0]["loc"] == ["query", "n", *theirs["loc"]]
+
+
 def test_pattern_is_searched_not_anchored_as_in_pydantic():
     validator = compile_validator(str, Constraints(pattern=r"\d"))
     assert validator("abc1") == "abc1"
@@ -178,6 +208,18 @@ def test_compile_once_then_reuse_gives_independent_results():
 def test_an_unsupported_type_is_refused_when_compiling_with_advice():
     with pytest.raises(TypeError, match="cannot validate values of type"):
         compile_validator(complex)
+
+
+@pytest.mark.parametrize(("annotation", "constraints", "named"), [
+    (int, Constraints(max_length=3), "max_length"),
+    (datetime.date, Constraints(pattern="x"), "pattern"),
+    (str, Constraints(gt=1, multiple_of=2), "gt, multiple_of"),
+    (int | str, Constraints(ge=0, max_length=2), "max_length"),
+], ids=repr)
+def test_a_constraint_that_cannot_apply_is_refused_when_compiling(annotation, constraints,
+                                                                  named):
+    with pytest.raises(TypeError, match=f"cannot apply {named} to"):
+        compile_validator(annotation, constraints)
 
 
 def test_an_invalid_pattern_is_refused_when_compiling():
