@@ -12,6 +12,7 @@ import datetime
 import uuid
 from typing import Annotated, Optional
 
+import pydantic
 import pytest
 
 from miniasgi.models import Field, FieldInfo, Model
@@ -442,3 +443,38 @@ def test_an_undefined_type_name_is_reported_with_the_model_and_the_fix():
 
     with pytest.raises(TypeError, match="model Orphan names a type that is not defined"):
         Orphan.model_validate({})
+
+
+# ---- from_attributes mode (how FastAPI reads request bodies and response values) ----------
+
+from miniasgi.coercion import Invalid  # noqa: E402
+from miniasgi.validation import compile_check  # noqa: E402
+from tests.miniasgi.test_validation_differential import (  # noqa: E402
+    _normalise_error,
+    normalise,
+    to_pydantic,
+)
+
+
+class Row:
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
+
+
+@pytest.mark.parametrize("value", [
+    {"name": "pen", "price": 1}, [1], "text", 5, None,
+    Row(name="pen", price="2", secret="x"), Row(name="pen"),
+    {"name": "pen", "price": 1, "images": [Row(url="u"), {"url": "v"}, 3]},
+], ids=repr)
+def test_from_attributes_mode_answers_as_pydantic_does(value):
+    check = compile_check(Item, from_attributes=True)
+    try:
+        ours = ("ok", normalise(check(value)))
+    except Invalid as invalid:
+        ours = ("errors", [_normalise_error(error) for error in invalid.errors])
+    adapter = pydantic.TypeAdapter(to_pydantic(Item))
+    try:
+        theirs = ("ok", normalise(adapter.validate_python(value, from_attributes=True)))
+    except pydantic.ValidationError as error:
+        theirs = ("errors", [_normalise_error(item) for item in error.errors(include_url=False)])
+    assert ours == theirs
