@@ -166,7 +166,10 @@ class Model:
         """Parse JSON text and validate it; bad JSON raises ValidationError(json_invalid)."""
         try:
             data = json.loads(text)
-        except ValueError as problem:
+        except json.JSONDecodeError as problem:  # FastAPI's shape for a bad JSON body
+            raise ValidationError([make_error("json_invalid", text, {"error": problem.msg},
+                                              loc=[problem.pos])]) from None
+        except UnicodeDecodeError as problem:
             raise ValidationError([make_error("json_invalid", text, {"error": str(problem)},
                                               loc=[])]) from None
         return cls.model_validate(data)

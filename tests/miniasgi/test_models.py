@@ -338,8 +338,9 @@ def test_model_validate_json_parses_then_validates():
     assert Image.model_validate_json('{"url": "u"}') == Image(url="u")
     with pytest.raises(ValidationError) as caught:
         Image.model_validate_json("{not json")
-    assert caught.value.errors[0]["type"] == "json_invalid"
-    assert caught.value.errors[0]["msg"] == "JSON decode error"
+    assert caught.value.errors == [{
+        "type": "json_invalid", "loc": [1], "msg": "JSON decode error", "input": "{not json",
+        "ctx": {"error": "Expecting property name enclosed in double quotes"}}]
 
 
 def test_model_copy_applies_updates_without_touching_the_original():
