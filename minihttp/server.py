@@ -29,9 +29,11 @@ ASGIMessageError naming both, the server logs it and answers 500.
 
 The connection's own life (RFC 9112 §9, persistence)::
 
-    IDLE --head parsed--> BUSY --response sent, keep-alive--> IDLE
-     |                     |  \\--response sent, no keep-alive--> CLOSED
-     \\--timeout-----------+-----peer gone / parse error--------> CLOSED
+    NEW, IDLE --head parsed--> BUSY --response sent, keep-alive--> IDLE
+     |                          |  \\--response sent, no keep-alive--> CLOSED
+     \\--timeout----------------+-----peer gone / parse error--------> CLOSED
+
+(NEW is IDLE before the first request: the two differ only at shutdown.)
 
 Choices made here, each for a reason:
 
@@ -92,7 +94,11 @@ RESPONSE_TRANSITIONS = {
     (STREAMING, "http.response.body"): STREAMING,
 }
 
-IDLE, BUSY, CLOSED = "IDLE", "BUSY", "CLOSED"
+NEW, IDLE, BUSY, CLOSED = "NEW", "IDLE", "BUSY", "CLOSED"
+WAITING_FOR_REQUEST = (NEW, IDLE)
+# At shutdown a connection that has not sent its first request yet gets this
+# long for it: a request sent right after connecting is at most a round trip away.
+NEW_CONNECTION_GRACE = 1.0
 NO_BYTES, BYTES_SEEN, HEAD_TIMER_SET = 0, 1, 2
 
 DISCONNECT_EVENT = {"type": "http.disconnect"}
@@ -143,11 +149,18 @@ class ServerState:
 
         A connection in the middle of receiving a request head is not idle: it
         gets its answer (with Connection: close), bounded by the head timeout.
+        A new connection that has sent nothing yet gets NEW_CONNECTION_GRACE for
+        its first request, which was probably sent already; an idle keep-alive
+        connection is closed at once (clients retry on those, RFC 9112 §9.3.1).
         """
         self.shutting_down = True
         for connection in list(self.connections):
-            if connection.state == IDLE and connection.head_progress == NO_BYTES:
+            if connection.head_progress != NO_BYTES:
+                continue
+            if connection.state == IDLE:
                 connection.close()
+            elif connection.state == NEW:
+                connection.set_deadline(NEW_CONNECTION_GRACE)
 
 
 class HTTPConnection(asyncio.Protocol):
@@ -161,7 +174,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def __init__(self, server: ServerState) -> None:
         self.server = server
-        self.state = IDLE
+        self.state = NEW
         self.transport: Any = None
         self.parser = http11.RequestParser(server.limits)
         self.cycle: RequestCycle | None = None
@@ -191,7 +204,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.parser.feed(data)
-        if self.state == IDLE:
+        if self.state in WAITING_FOR_REQUEST:
             if self.head_progress == NO_BYTES:
                 self.head_progress = BYTES_SEEN
             self.handle_events()
@@ -277,7 +290,7 @@ class HTTPConnection(asyncio.Protocol):
         cycle = self.cycle
         if cycle is not None and not cycle.app_started:
             self.start_app(cycle)  # a body still arriving: the app may stream it
-        elif self.state == IDLE and self.head_progress == BYTES_SEEN:
+        elif self.state in WAITING_FOR_REQUEST and self.head_progress == BYTES_SEEN:
             self.head_progress = HEAD_TIMER_SET
             self.set_deadline(self.server.config.timeout_request_head)
 
@@ -459,7 +472,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def deadline_reached(self) -> None:
         self.timer = None
-        if self.deadline is None or self.state != IDLE:
+        if self.deadline is None or self.state not in WAITING_FOR_REQUEST:
             return  # busy since then: the timer is re-armed when we go idle again
         if self.server.loop.time() < self.deadline:
             self.timer = self.server.loop.call_at(self.deadline, self.deadline_reached)

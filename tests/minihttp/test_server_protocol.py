@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from minihttp.config import Config
-from minihttp.server import IDLE, HTTPConnection, ServerState
+from minihttp.server import IDLE, NEW_CONNECTION_GRACE, HTTPConnection, ServerState
 
 
 class FakeTransport:
@@ -447,3 +447,23 @@ def test_two_tasks_waiting_in_receive_are_both_woken_by_a_disconnect(run_async):
         return seen
 
     assert run_async(scenario()) == ["http.disconnect", "http.disconnect"]
+
+
+def test_at_shutdown_a_new_connection_gets_a_grace_period_for_its_first_request(run_async):
+    async def scenario():
+        first, first_transport, clock = make_connection()
+        second = HTTPConnection(first.server)
+        second_transport = FakeTransport()
+        second.connection_made(second_transport)
+        first.server.begin_shutdown()
+        open_at_once = not first_transport.closed and not second_transport.closed
+        first.data_received(GET % b"in-flight")  # its request was already on the way
+        await settle()
+        clock.advance(NEW_CONNECTION_GRACE + 0.1)  # the other never sends anything
+        return open_at_once, first_transport.output, first_transport.closed, second_transport
+
+    open_at_once, output, first_closed, second_transport = run_async(scenario())
+    assert open_at_once
+    assert output.endswith(b"hello /in-flight") and b"connection: close" in output.lower()
+    assert first_closed
+    assert second_transport.closed and second_transport.output == b""
