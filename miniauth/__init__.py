@@ -9,11 +9,15 @@ The token and password modules are pure: no I/O, no framework.
     miniauth.jwks       the key-set client: fetch, cache, rotate (the only module with I/O)
     miniauth.passwords  scrypt password hashes (RFC 7914)
     miniauth.tokens     access + refresh tokens: rotation, reuse detection, revocation by jti
+    miniauth.oidc_tokens  OpenID Connect's pure parts: PKCE, sealed cookies, discovery,
+                        id_token validation (OpenID Connect Core §3.1.3.7)
 
 and, on the miniasgi framework:
 
     miniauth.security   OAuth2 password bearer and form, HTTP Basic/Bearer, API keys
     miniauth.rbac       roles grant permissions; requires() / requires_role() dependencies
+    miniauth.oidc       "Sign in with Google": the relying party's login, callback, logout
+    miniauth.oidc_provider  a small local OpenID provider, for tests and the example
 
 The names most code needs from the pure modules are re-exported here, so
 ``import miniauth`` then ``miniauth.decode(...)`` reads like PyJWT's

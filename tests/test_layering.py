@@ -2,7 +2,8 @@
 
 - minihttp and miniasgi never import each other: they meet only through ASGI.
 - miniorm imports none of the other packages.
-- miniauth's pure modules (jwt, jwk, passwords) import no framework and no server.
+- miniauth's pure modules (jwt, jwk, rsa, passwords, tokens, oidc_tokens) import no
+  framework and no server.
 - minihttp, miniasgi and miniauth use only the standard library at run time;
   the few named exceptions (uvloop as optional speed, httpx for the TestClient,
   psycopg for miniorm) are listed below, module by module.
@@ -29,7 +30,10 @@ FORBIDDEN = {
     "miniorm": {"minihttp", "miniasgi", "miniauth"},
     "miniauth": {"minihttp", "miniorm"},
 }
-PURE_AUTH_MODULES = {"miniauth.jwt", "miniauth.jwk", "miniauth.passwords", "miniauth.errors"}
+PURE_AUTH_MODULES = {
+    "miniauth.jwt", "miniauth.jwk", "miniauth.rsa", "miniauth.passwords", "miniauth.errors",
+    "miniauth.tokens", "miniauth.oidc_tokens",
+}
 
 # module prefix -> third-party top-level names it may import
 ALLOWED_THIRD_PARTY = {
