@@ -549,3 +549,17 @@ def test_upgrade_async_migrates_an_async_database_on_every_loop(tmp_path, databa
             await database.dispose()
 
     assert run_async(main()) == ["book", VERSION_TABLE, "writer", "bbb222"]
+
+
+def test_create_all_makes_exactly_the_schema_that_autogenerate_expects(database, connection):
+    """If miniorm's create_all() and schema_from_models() ever drift apart, this says so."""
+    from miniorm.migrations import compare_models, schema_from_models
+
+    from .models import TEST_MODELS
+
+    for statement in database.ddl_for(TEST_MODELS):  # create_all's SQL, on our connection
+        connection.execute(statement, [])
+    live_schema = inspect_schema(connection, database.dialect)
+    assert comparable(live_schema, database.dialect) == comparable(
+        schema_from_models(TEST_MODELS), database.dialect)
+    assert compare_models(TEST_MODELS, live_schema, database.dialect).is_empty()

@@ -67,8 +67,9 @@ def test_the_command_line_walk_from_init_to_downgrade(project):
     early = run(folder, url, "check")
     assert early.returncode == 1 and "run upgrade head first" in early.stderr
 
-    upgraded = run(folder, url, "upgrade")
+    upgraded = run(folder, url, "-v", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
+    assert 'CREATE TABLE "shelf"' in upgraded.stdout  # -v prints each statement run
     assert f"upgrade base -> {first_id}: shelves and items" in upgraded.stdout
     assert run(folder, url, "current").stdout.strip() == f"{first_id} (head)"
     agreed = run(folder, url, "check")
