@@ -26,6 +26,7 @@ import pytest
 
 from minihttp.config import Config, ConfigError, load_app
 from minihttp.main import EXIT_OK, EXIT_STARTUP_FAILED, Server, bind_socket
+from minihttp.proxy_headers import ProxyHeadersMiddleware
 from minihttp.server import NO_BYTES
 
 WAIT = 10.0  # the longest any test waits for a behaviour; never a measured duration
@@ -907,6 +908,45 @@ def test_forwarded_headers_from_an_untrusted_peer_are_ignored(loop_factory):
         scope = httpx.get(server.url, headers=headers).json()
     assert scope["client"][0] == "127.0.0.1"
     assert scope["scheme"] == "http"
+
+
+FORWARDED_CASES = [
+    # X-Forwarded-For, trusted networks, the client the app should see
+    ("203.0.113.7", "127.0.0.1", "203.0.113.7"),
+    ("203.0.113.7, 10.0.0.2", "127.0.0.1,10.0.0.0/8", "203.0.113.7"),
+    ("198.51.100.1, 203.0.113.7, 10.0.0.2", "127.0.0.1,10.0.0.0/8", "203.0.113.7"),
+    ("10.0.0.3, 10.0.0.2", "127.0.0.1,10.0.0.0/8", "10.0.0.3"),
+    ("2001:db8::1", "127.0.0.1", "2001:db8::1"),
+]
+
+
+@pytest.mark.parametrize(("forwarded_for", "trusted", "client"), FORWARDED_CASES)
+def test_the_client_is_the_rightmost_address_no_trusted_proxy_wrote(forwarded_for, trusted, client):
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen.update(scope)
+
+    middleware = ProxyHeadersMiddleware(app, Config(app=app, forwarded_allow_ips=trusted)
+                                        .trusted_proxies())
+    scope = {"type": "http", "client": ("127.0.0.1", 5000), "scheme": "http",
+             "headers": [(b"x-forwarded-for", forwarded_for.encode())]}
+    asyncio.run(middleware(scope, None, None))
+    assert seen["client"] == (client, 0)
+    assert seen["scheme"] == "http"
+
+
+def test_a_websocket_behind_a_tls_proxy_gets_the_wss_scheme():
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen.update(scope)
+
+    middleware = ProxyHeadersMiddleware(app, None)
+    scope = {"type": "websocket", "client": ("10.1.1.1", 5000), "scheme": "ws",
+             "headers": [(b"x-forwarded-proto", b"https")]}
+    asyncio.run(middleware(scope, None, None))
+    assert seen["scheme"] == "wss"
 
 
 # -- trace -------------------------------------------------------------------------------------
