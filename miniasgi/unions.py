@@ -64,6 +64,9 @@ def union_tag(annotation) -> str:
         inner = ",".join(union_tag(member) for member in members)
         return f"nullable[union[{inner}]]" if len(members) < len(arguments) else f"union[{inner}]"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        for base, prefix in ((int, "int-"), (str, "str-"), (float, "float-")):
+            if issubclass(annotation, base):  # IntEnum, StrEnum and their kind: "int-enum[...]"
+                return f"{prefix}enum[{annotation.__name__}]"
         return f"enum[{annotation.__name__}]"
     if (origin or annotation) in (list, set, frozenset):
         name = (origin or annotation).__name__

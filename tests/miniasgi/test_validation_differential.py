@@ -456,3 +456,42 @@ def test_zeros_then_minus_is_refused_where_pydantic_reads_a_negative_number():
     assert our_outcome(int, "0-5")[1][0]["type"] == "int_parsing"
     assert pydantic_outcome(int, "0__1") == ("ok", 1)
     assert our_outcome(int, "0__1")[1][0]["type"] == "int_parsing"
+
+
+# ---- property: any annotation of the grammar, any JSON-like value -------------------------
+
+class Pet(Model):
+    name: str
+    age: int = 0
+
+
+class Robot(Model):
+    name: str
+    serial: Literal["x1", "x2"]
+
+
+leaf_annotations = st.sampled_from([
+    int, str, float, bool, type(None), Literal["a", "b"], Literal[1, 2], Color, Level, Pet,
+    Robot, constrained(int, ge=0), constrained(str, max_length=3),
+])
+annotations = st.recursive(
+    leaf_annotations,
+    lambda children: st.one_of(
+        children.map(lambda member: list[member]),
+        children.map(lambda member: dict[str, member]),
+        children.map(lambda member: Optional[member]),
+        st.tuples(children, children).map(lambda members: Union[members]),  # noqa: UP007
+        st.tuples(children, children).map(lambda members: tuple[members]),
+    ),
+    max_leaves=4,
+)
+pet_like = st.fixed_dictionaries({"name": json_scalars}, optional={
+    "age": json_values, "serial": st.sampled_from(["x1", "x3", 1])})
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(annotation=annotations,
+       value=json_values | numberish_text | boolish_text | pet_like | st.lists(pet_like))
+def test_any_annotation_of_the_grammar_gets_pydantics_answer_for_any_value(annotation, value):
+    assume(not is_documented_difference(annotation, value))
+    assert_same(annotation, value)
