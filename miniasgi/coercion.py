@@ -78,6 +78,8 @@ MESSAGES = {
     "bytes_type": "Input should be a valid bytes",
     "string_too_short": lambda c: f"String should have at least {_plural(c['min_length'], 'character')}",
     "string_too_long": lambda c: f"String should have at most {_plural(c['max_length'], 'character')}",
+    "bytes_too_short": lambda c: f"Data should have at least {_plural(c['min_length'], 'byte')}",
+    "bytes_too_long": lambda c: f"Data should have at most {_plural(c['max_length'], 'byte')}",
     "string_pattern_mismatch": lambda c: f"String should match pattern '{c['pattern']}'",
     "greater_than": lambda c: f"Input should be greater than {c['gt']}",
     "greater_than_equal": lambda c: f"Input should be greater than or equal to {c['ge']}",

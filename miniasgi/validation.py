@@ -23,7 +23,8 @@ checks a value with no annotation inspection left to do. The walk
 | Model, dataclass             | a field plan (see miniasgi.models)                       |
 | Any                          | nothing: the value passes as it is                       |
 
-Not supported yet (a TypeError at compile time says so): TypedDict,
+Not supported yet (a TypeError at compile time says so): TypedDict (pydantic
+needs typing_extensions' version of it on Python 3.11),
 Iterable, frozen/abstract sets, custom validators.
 
 Errors are COLLECTED, not stopped at the first: a list reports every bad
@@ -361,10 +362,11 @@ def _with_constraints(check: Check, annotation, constraints: Constraints) -> Che
         return check  # containers apply their own length limits (see miniasgi.containers)
     _refuse_constraints_that_cannot_apply(annotation, constraints)
     steps = []
+    noun = "bytes" if annotation is bytes else "string"  # bytes_too_long, string_too_long
     if constraints.min_length is not None:
-        steps.append(_min_length_step(constraints.min_length))
+        steps.append(_min_length_step(constraints.min_length, noun + "_too_short"))
     if constraints.max_length is not None:
-        steps.append(_max_length_step(constraints.max_length))
+        steps.append(_max_length_step(constraints.max_length, noun + "_too_long"))
     if constraints.pattern is not None:
         steps.append(_pattern_step(constraints.pattern))
     if constraints.multiple_of is not None:
@@ -419,18 +421,18 @@ def _refuse_constraints_that_cannot_apply(annotation, constraints: Constraints) 
             f"numbers, dates and times")
 
 
-def _min_length_step(limit: int):
+def _min_length_step(limit: int, kind: str):
     def step(converted, original):
         if len(converted) < limit:
-            fail("string_too_short", original, {"min_length": limit})
+            fail(kind, original, {"min_length": limit})
 
     return step
 
 
-def _max_length_step(limit: int):
+def _max_length_step(limit: int, kind: str):
     def step(converted, original):
         if len(converted) > limit:
-            fail("string_too_long", original, {"max_length": limit})
+            fail(kind, original, {"max_length": limit})
 
     return step
 

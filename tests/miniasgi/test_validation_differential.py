@@ -255,6 +255,8 @@ CONSTRAINT_CASES = [
     (constrained(str, max_length=3, min_length=2), ["abcdef", "a", "ab"]),
     (constrained(str, pattern="^a+$"), ["b", "aaa", "aab"]),
     (constrained(str, pattern="a"), ["bab", "b"]),
+    (constrained(bytes, min_length=2), [b"a", b"ab", "a"]),
+    (constrained(bytes, max_length=1), [b"abc", "abc", b"a", "é"]),
     (constrained(str, min_length=3, pattern="^a"), ["b", "bbbb"]),
     (constrained(int, gt=1), [0, 1, 2, "0", "x"]),
     (constrained(int, ge=1), [0, 1]),
