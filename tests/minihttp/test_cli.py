@@ -300,3 +300,26 @@ def test_workers_that_fail_to_start_stop_the_supervisor_with_their_status(tmp_pa
         server.reader.join(WAIT)
     assert status == 3
     assert "failed to start (exit 3): stopping" in "".join(server.lines)
+
+
+def test_http_options_reach_the_scope(tmp_path):
+    (tmp_path / "scopeapp.py").write_text(
+        "import json\n"
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] != 'http':\n"
+        "        return\n"
+        "    shown = {key: scope[key] for key in ('path', 'root_path', 'scheme', 'client')}\n"
+        "    body = json.dumps(shown).encode()\n"
+        "    await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
+        "    await send({'type': 'http.response.body', 'body': body})\n"
+    )
+    arguments = ["scopeapp:app", "--port", "0", "--root-path", "/api", "--proxy-headers",
+                 "--forwarded-allow-ips", "127.0.0.1", "--no-access-log"]
+    with ServerProcess(tmp_path, *arguments) as server:
+        headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+        shown = httpx.get(server.url + "/items", headers=headers).json()
+        status = server.stop()
+    assert shown == {"path": "/api/items", "root_path": "/api", "scheme": "https",
+                     "client": ["203.0.113.9", 0]}
+    assert status == 0
+    assert not any('"GET /items' in line for line in server.lines)  # --no-access-log
