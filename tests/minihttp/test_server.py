@@ -986,3 +986,49 @@ def test_an_async_client_with_concurrent_requests_gets_every_answer(loop_factory
     with ServerThread(app, loop_factory) as server:
         texts = asyncio.run(main(server.url))
     assert texts == [f"/{index}:{index}" for index in range(30)]
+
+
+# -- mixed traffic: one bad request never hurts the others --------------------------------------
+
+
+def test_good_requests_are_all_answered_among_faults_garbage_and_hang_ups(loop_factory):
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/raise":
+            raise RuntimeError("deliberate")
+        body = await read_body(receive)
+        await respond(send, 200, b"ok " + body)
+
+    async def good(client, index):
+        response = await client.post(f"/good/{index}", content=b"%d" % index)
+        return response.text == f"ok {index}"
+
+    async def bad(port, kind):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        if kind == "garbage":
+            writer.write(b"\x00\x01 not http at all\r\n\r\n")
+        elif kind == "hang-up":
+            writer.write(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 50\r\n\r\nabc")
+        else:
+            writer.write(b"GET /raise HTTP/1.1\r\nHost: a\r\n\r\n")
+        await writer.drain()
+        if kind != "hang-up":
+            await reader.read(1024)
+        writer.close()
+
+    async def main(server):
+        limits = httpx.Limits(max_connections=20)
+        async with httpx.AsyncClient(base_url=server.url, limits=limits) as client:
+            kinds = ["garbage", "hang-up", "raise"] * 10
+            results = await asyncio.gather(
+                *(good(client, index) for index in range(60)),
+                *(bad(server.port, kind) for kind in kinds),
+            )
+        return results[:60]
+
+    with ServerThread(app, loop_factory) as server:
+        answered = asyncio.run(main(server))
+        after = httpx.post(server.url + "/good/after", content=b"still here").text
+    assert all(answered)
+    assert after == "ok still here"
