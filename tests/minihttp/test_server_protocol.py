@@ -467,3 +467,91 @@ def test_at_shutdown_a_new_connection_gets_a_grace_period_for_its_first_request(
     assert output.endswith(b"hello /in-flight") and b"connection: close" in output.lower()
     assert first_closed
     assert second_transport.closed and second_transport.output == b""
+
+
+# -- h11 as the oracle: the response stream reads back as the right responses ----------------
+
+import h11  # noqa: E402
+
+ORACLE_REQUESTS = {
+    "get": (b"GET /get HTTP/1.1\r\nHost: x\r\n\r\n", 200, b"GET /get "),
+    "head": (b"HEAD /head HTTP/1.1\r\nHost: x\r\n\r\n", 200, b""),
+    "post": (b"POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 200,
+             b"POST /post abc"),
+    "stream": (b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", 200, b"one;two;"),
+    "empty": (b"GET /empty HTTP/1.1\r\nHost: x\r\n\r\n", 204, b""),
+    "raise": (b"GET /raise HTTP/1.1\r\nHost: x\r\n\r\n", 500, None),
+}
+
+
+async def oracle_app(scope, receive, send):
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    path = scope["path"]
+    if path == "/raise":
+        raise RuntimeError("deliberate")
+    if path == "/empty":
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+    elif path == "/stream":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"one;", b"two;"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    else:
+        await hello_like(send, scope["method"].encode() + b" " + path.encode() + b" " + body)
+
+
+async def hello_like(send, payload):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"%d" % len(payload))]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def read_with_h11(output: bytes, methods: list[bytes]) -> list[tuple[int, bytes]]:
+    client = h11.Connection(h11.CLIENT)
+    responses = []
+    client.receive_data(output)
+    for method in methods:
+        # h11 needs to know each request to frame its response (HEAD has no body)
+        client.send(h11.Request(method=method, target="/", headers=[("Host", "x")]))
+        client.send(h11.EndOfMessage())
+        status, body = None, b""
+        while True:
+            event = client.next_event()
+            if isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif event is h11.NEED_DATA:
+                raise AssertionError(f"response {len(responses)} incomplete in {output!r}")
+        responses.append((status, body))
+        client.start_next_cycle()
+    return responses
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(sorted(ORACLE_REQUESTS)), min_size=1, max_size=8))
+def test_h11_reads_the_pipelined_answers_back_as_the_right_responses(run_async, kinds):
+    async def scenario():
+        connection, transport, _ = make_connection(oracle_app)
+        connection.data_received(b"".join(ORACLE_REQUESTS[kind][0] for kind in kinds))
+        for _ in range(len(kinds) + 2):
+            await settle()
+        return transport.output
+
+    output = run_async(scenario())
+    methods = [ORACLE_REQUESTS[kind][0].split(b" ")[0] for kind in kinds]
+    responses = read_with_h11(output, methods)
+    expected = [(ORACLE_REQUESTS[kind][1], ORACLE_REQUESTS[kind][2]) for kind in kinds]
+    for (status, body), (expected_status, expected_body) in zip(responses, expected, strict=True):
+        assert status == expected_status
+        if expected_body is not None:
+            assert body == expected_body
