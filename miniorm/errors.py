@@ -24,6 +24,10 @@ HTTPX draws its own::
         │                         the pool drops the connection and opens another
         └── ProgrammingError      the SQL was wrong (a table missing, a type mismatch)
 
+`miniorm.migrations` adds one more below MiniORMError, `MigrationError`: a
+revision chain that is broken or branched, or a database at a revision the
+migrations folder does not know.
+
 The driver exceptions (psycopg's and sqlite3's) are translated at one place,
 `miniorm.drivers`, and kept as `__cause__`, so the original message is one
 `raise ... from` away.

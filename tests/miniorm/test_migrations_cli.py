@@ -174,3 +174,12 @@ def test_a_models_module_without_models_is_explained(tmp_path):
     (tmp_path / "env.py").write_text("MODELS_MODULE = 'json'\nDATABASE_URL = 'sqlite://'\n")
     with pytest.raises(MiniORMError, match="'json' .* defines no Model classes"):
         target_models(load_environment(tmp_path))
+
+
+def test_python_m_miniorm_migrate_is_the_same_command():
+    completed = subprocess.run([sys.executable, "-m", "miniorm", "migrate", "--help"],
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0 and "upgrade" in completed.stdout
+    refused = subprocess.run([sys.executable, "-m", "miniorm", "frobnicate"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "python -m miniorm migrate" in refused.stderr
