@@ -126,6 +126,13 @@ MESSAGES = {
     ),
     "decimal_type": "Decimal input should be an integer, float, string or Decimal object",
     "decimal_parsing": "Input should be a valid decimal",
+    "decimal_max_digits": lambda c: (
+        f"Decimal input should have no more than {_plural(c['max_digits'], 'digit')} in total"),
+    "decimal_max_places": lambda c: (
+        f"Decimal input should have no more than {_plural(c['decimal_places'], 'decimal place')}"),
+    "decimal_whole_digits": lambda c: (
+        f"Decimal input should have no more than {_plural(c['whole_digits'], 'digit')} "
+        f"before the decimal point"),
 }
 
 

@@ -9,7 +9,7 @@ schema a FastAPI user would see in /openapi.json for the same annotation:
 | int / float / str     | {"type": "integer"} / "number" / "string"                     |
 | bool / None           | {"type": "boolean"} / {"type": "null"}                        |
 | datetime, date, UUID  | {"type": "string", "format": "date-time" / "date" / "uuid"}   |
-| Decimal               | anyOf number, or a string matching a decimal pattern          |
+| Decimal               | anyOf number (with bounds), or text matching a digits pattern |
 | list[T], set[T]       | {"type": "array", "items": T} (+ "uniqueItems": true)         |
 | tuple[A, B]           | {"type": "array", "prefixItems": [A, B], min/maxItems 2}      |
 | dict[str, T]          | {"type": "object", "additionalProperties": T}                 |
@@ -43,8 +43,6 @@ from miniasgi.validation import Constraints, unwrap_annotated
 
 __all__ = ["schema_of", "model_json_schema", "field_title"]
 
-DECIMAL_TEXT_PATTERN = r"^(?!^[-+.]*$)[+-]?0*\d*\.?\d*$"
-
 SIMPLE_SCHEMAS = {
     int: {"type": "integer"},
     float: {"type": "number"},
@@ -57,8 +55,6 @@ SIMPLE_SCHEMAS = {
     datetime.time: {"type": "string", "format": "time"},
     datetime.timedelta: {"type": "string", "format": "duration"},
     uuid.UUID: {"type": "string", "format": "uuid"},
-    decimal.Decimal: {"anyOf": [{"type": "number"},
-                                {"type": "string", "pattern": DECIMAL_TEXT_PATTERN}]},
 }
 
 ABSTRACT_CONTAINERS = {collections.abc.Sequence: list, collections.abc.MutableSequence: list,
@@ -106,17 +102,50 @@ def schema_of(annotation, constraints: Constraints | None = None, *, definitions
             schema_of(member, None if member is type(None) else constraints,
                       definitions=definitions, ref_prefix=ref_prefix, mode=mode)
             for member in typing.get_args(annotation)]}
+    if annotation is decimal.Decimal:
+        return _decimal_schema(constraints or Constraints(), mode)
     schema = _type_schema(annotation, definitions, ref_prefix, mode)
     if constraints is not None:
         _add_constraints(schema, annotation, constraints)
     return schema
 
 
+def _decimal_text_pattern(max_digits: int | None, decimal_places: int | None) -> str:
+    """The pattern a Decimal sent as text must match, with its digit limits (as pydantic's)."""
+    sign_and_zeros = r"^(?!^[-+.]*$)[+-]?0*"  # not empty, not only signs and points
+    if max_digits is None and decimal_places is None:
+        return sign_and_zeros + r"\d*\.?\d*$"
+    if max_digits is None:
+        return sign_and_zeros + rf"\d*\.?\d{{0,{decimal_places}}}0*$"
+    if decimal_places is None:
+        whole_digits, before_point, after_point = max_digits, r"\d*", r"\d*"
+    else:
+        whole_digits = max(0, max_digits - decimal_places)
+        before_point = rf"\d{{0,{whole_digits}}}"
+        after_point = rf"\d{{0,{decimal_places}}}"
+    # An integer of at most whole_digits, or a number with a point whose digits (the point
+    # counted, trailing zeros not) fit in max_digits + 1 characters.
+    return (sign_and_zeros + rf"(?:\d{{0,{whole_digits}}}|(?=[\d.]{{1,{max_digits + 1}}}0*$)"
+            rf"{before_point}\.{after_point}0*$)")
+
+
+def _decimal_schema(constraints: Constraints, mode: str) -> dict:
+    """A Decimal travels as a number or as text: both are accepted, text is what is sent."""
+    text = {"type": "string",
+            "pattern": _decimal_text_pattern(constraints.max_digits, constraints.decimal_places)}
+    if mode == "serialization":
+        return text
+    number: dict = {"type": "number"}
+    for name, keyword in BOUND_KEYWORDS:
+        value = getattr(constraints, name)
+        if value is not None:
+            number[keyword] = float(value)
+    return {"anyOf": [number, text]}
+
+
 def _type_schema(annotation, definitions: dict, ref_prefix: str, mode: str) -> dict:
     if annotation is None:
         annotation = type(None)
-    if annotation is decimal.Decimal and mode == "serialization":
-        return {"type": "string", "pattern": DECIMAL_TEXT_PATTERN}
     if annotation in SIMPLE_SCHEMAS:
         return _copy(SIMPLE_SCHEMAS[annotation])
     if annotation is Any or annotation is object:
@@ -171,11 +200,13 @@ def _array_schema(container, arguments, definitions, ref_prefix, mode) -> dict:
     return schema
 
 
+BOUND_KEYWORDS = (("gt", "exclusiveMinimum"), ("ge", "minimum"), ("lt", "exclusiveMaximum"),
+                  ("le", "maximum"), ("multiple_of", "multipleOf"))
+
+
 def _add_constraints(schema: dict, annotation, constraints: Constraints) -> None:
     origin = typing.get_origin(annotation) or annotation
-    for name, keyword in (("gt", "exclusiveMinimum"), ("ge", "minimum"),
-                          ("lt", "exclusiveMaximum"), ("le", "maximum"),
-                          ("multiple_of", "multipleOf")):
+    for name, keyword in BOUND_KEYWORDS:
         value = getattr(constraints, name)
         if value is not None:
             schema[keyword] = _json_value(value)

@@ -88,10 +88,12 @@ class FieldInfo:
 
 def Field(default=REQUIRED, *, default_factory=None, alias=None, title=None, description=None,  # noqa: N802
           examples=None, gt=None, ge=None, lt=None, le=None, multiple_of=None,
-          min_length=None, max_length=None, pattern=None, exclude=False) -> Any:
+          min_length=None, max_length=None, pattern=None, max_digits=None, decimal_places=None,
+          exclude=False) -> Any:
     """Declare a model field's default, alias, docs and constraints (pydantic's Field)."""
     constraints = Constraints(gt=gt, ge=ge, lt=lt, le=le, multiple_of=multiple_of,
-                              min_length=min_length, max_length=max_length, pattern=pattern)
+                              min_length=min_length, max_length=max_length, pattern=pattern,
+                              max_digits=max_digits, decimal_places=decimal_places)
     return FieldInfo(default, default_factory=default_factory, alias=alias, title=title,
                      description=description, examples=examples,
                      constraints=None if constraints.is_empty() else constraints,

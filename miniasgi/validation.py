@@ -39,7 +39,6 @@ Where this module deliberately differs from pydantic v2:
 | union of list[A] and list[B]      | strict pass over items first     | first member that fits    |
 | models tied on fields set         | the one needing no conversion    | the one listed first      |
 | `url` key in each error           | present (a docs link)            | absent (FastAPI drops it) |
-| decimal max_digits/decimal_places | supported                        | not supported             |
 | strict mode, custom validators    | supported                        | not supported (lax only)  |
 | error `loc`                       | tuple                            | list, as in JSON answers  |
 | int from "0-5" or "0__1" (zeros,  | -5 and 1 (a pydantic-core quirk) | int_parsing error         |
@@ -124,6 +123,8 @@ class Constraints:
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None
+    max_digits: int | None = None  # Decimal only: digits in total
+    decimal_places: int | None = None  # Decimal only: digits after the point
 
     def merged_with(self, other: Constraints | None) -> Constraints:
         """These constraints with `other`'s set values taking precedence."""
@@ -369,6 +370,8 @@ def _with_constraints(check: Check, annotation, constraints: Constraints) -> Che
         steps.append(_max_length_step(constraints.max_length, noun + "_too_long"))
     if constraints.pattern is not None:
         steps.append(_pattern_step(constraints.pattern))
+    if constraints.max_digits is not None or constraints.decimal_places is not None:
+        steps.append(_decimal_digits_step(constraints.max_digits, constraints.decimal_places))
     if constraints.multiple_of is not None:
         steps.append(_multiple_of_step(constraints.multiple_of))
     for name, kind, holds in (
@@ -411,6 +414,9 @@ def _refuse_constraints_that_cannot_apply(annotation, constraints: Constraints) 
         return
     text_limits = [name for name in ("min_length", "max_length", "pattern")
                    if getattr(constraints, name) is not None]
+    if annotation is not decimal.Decimal:
+        text_limits += [name for name in ("max_digits", "decimal_places")
+                        if getattr(constraints, name) is not None]
     number_limits = [name for name in ("gt", "ge", "lt", "le", "multiple_of")
                      if getattr(constraints, name) is not None]
     wrong = text_limits if annotation in ORDERED_TYPES else number_limits
@@ -418,7 +424,7 @@ def _refuse_constraints_that_cannot_apply(annotation, constraints: Constraints) 
         raise TypeError(
             f"cannot apply {', '.join(wrong)} to {annotation.__name__} values: length and "
             f"pattern limits are for str, bytes and containers; gt/ge/lt/le/multiple_of for "
-            f"numbers, dates and times")
+            f"numbers, dates and times; max_digits/decimal_places for Decimal")
 
 
 def _min_length_step(limit: int, kind: str):
@@ -447,6 +453,35 @@ def _pattern_step(pattern: str):
     def step(converted, original):
         if compiled.search(converted) is None:  # search, not match: pydantic's semantics
             fail("string_pattern_mismatch", original, {"pattern": pattern})
+
+    return step
+
+
+def decimal_digits(number: decimal.Decimal) -> tuple[int, int]:
+    """(digits in total, digits after the point) of a Decimal, trailing zeros not counted.
+
+    Decimal("1.20") has 2 digits, 1 after the point; Decimal("100") has 3, none after;
+    Decimal("0.001") has 3 (the places after the point), 3 after.
+    """
+    _, digits, exponent = number.normalize().as_tuple()
+    if exponent >= 0:
+        return len(digits) + exponent, 0
+    return max(len(digits), -exponent), -exponent
+
+
+def _decimal_digits_step(max_digits: int | None, decimal_places: int | None):
+    whole_digits = None
+    if max_digits is not None and decimal_places is not None:
+        whole_digits = max_digits - decimal_places
+
+    def step(converted, original):
+        digits, places = decimal_digits(converted)
+        if max_digits is not None and digits > max_digits:
+            fail("decimal_max_digits", original, {"max_digits": max_digits})
+        if decimal_places is not None and places > decimal_places:
+            fail("decimal_max_places", original, {"decimal_places": decimal_places})
+        if whole_digits is not None and digits - places > whole_digits:
+            fail("decimal_whole_digits", original, {"whole_digits": whole_digits})
 
     return step
 

@@ -79,6 +79,7 @@ class Forbidding(Model):
 
 class Priced(Model):
     price: decimal.Decimal = decimal.Decimal("1.50")
+    amount: decimal.Decimal = Field(max_digits=8, decimal_places=2, ge=0)
     when: datetime.datetime = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
     amounts: list[decimal.Decimal] = Field(examples=[[decimal.Decimal("2.5")]])
 
@@ -106,6 +107,9 @@ def test_an_unknown_schema_mode_is_refused():
     Annotated[dict[str, int], Constraints(min_length=1)],
     datetime.time, typing.Sequence[int], typing.Mapping[str, float],
     Annotated[Optional[int], Constraints(ge=0)],
+    Annotated[decimal.Decimal, Constraints(gt=1, max_digits=4, decimal_places=2)],
+    Annotated[decimal.Decimal, Constraints(max_digits=3)],
+    Annotated[decimal.Decimal, Constraints(decimal_places=2, le=10)],
     Annotated[list[str] | None, Constraints(max_length=3)],
     typing.NewType("UserId", int),
 ], ids=repr)
