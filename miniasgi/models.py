@@ -23,7 +23,8 @@ How it works, in the order a student meets it:
    an ORM row), collecting every field's errors before giving up.
 
 Semantics follow pydantic v2: a missing required field is reported at its
-alias with the whole input as `input`; `extra` is "ignore" (default),
+alias with the whole input as `input`; `populate_by_name` also accepts the
+Python name of an aliased field; `extra` is "ignore" (default),
 "forbid" (error `extra_forbidden`) or "allow" (kept, and dumped); mutable
 defaults are copied per instance; defaults are not validated; assignment after
 construction is not validated; an instance of the model passes as is.
@@ -326,48 +327,55 @@ def _compile_validate_into(cls, from_attributes: bool):
     config = cls.model_config
     by_attributes = from_attributes or config.get("from_attributes", False)
     extra = config.get("extra", "ignore")
-    steps = [(step.name, step.key, step.check, step.info.required,
+    # populate_by_name: a field with an alias may also be sent under its Python name.
+    by_name = config.get("populate_by_name") or config.get("validate_by_name")
+    steps = [(step.name, step.key, step.name if by_name and step.key != step.name else None,
+              step.check, step.info.required,
               None if step.info.required else _default_maker(step.info))
              for step in _plan(cls, from_attributes)]
-    known_keys = frozenset(key for _, key, _, _, _ in steps)
-    all_names = frozenset(name for name, _, _, _, _ in steps)  # shared: never mutated
+    known_keys = frozenset(step[1] for step in steps)
+    all_names = frozenset(step[0] for step in steps)  # shared by instances: never mutated
     class_name = cls.__name__
-    new_instance = object.__new__
 
     def validate_into(value):
         read = value.get if type(value) is dict else _reader(value, by_attributes, class_name)
         values: dict[str, Any] = {}
-        defaulted = None
-        errors = None
-        for name, key, check, required, make_default in steps:
+        defaulted = errors = names_read = None
+        for name, key, second_key, check, required, make_default in steps:
             raw = read(key, NOT_SENT)
+            if raw is NOT_SENT and second_key is not None:
+                raw = read(second_key, NOT_SENT)
+                if raw is not NOT_SENT:
+                    key, names_read = second_key, (names_read or set()) | {second_key}
             if raw is NOT_SENT:
                 if required:
-                    errors = errors or []
-                    errors.append(make_error("missing", value, loc=(key,)))
+                    errors = (errors or []) + [make_error("missing", value, loc=(key,))]
                 else:
                     values[name] = make_default()
-                    defaulted = defaulted or []
-                    defaulted.append(name)
+                    defaulted = (defaulted or []) + [name]
                 continue
             try:
                 values[name] = check(raw)
             except Invalid as invalid:
-                errors = errors or []
-                for error in invalid.errors:
-                    error["loc"] = (key, *error["loc"])
-                errors.extend(invalid.errors)
-        if extra != "ignore" and isinstance(value, dict) and len(value.keys() - known_keys):
-            errors = _handle_extra_keys(value, known_keys, extra, values, errors)
+                errors = (errors or []) + _prefixed(invalid.errors, key)
+        if extra != "ignore" and isinstance(value, dict):
+            errors = _handle_extra_keys(value, known_keys | (names_read or set()), extra,
+                                        values, errors)
         if errors:
             raise Invalid(errors)
-        instance = new_instance(cls)
+        instance = object.__new__(cls)
         values["__fields_set__"] = all_names if defaulted is None else all_names.difference(
             defaulted)
         instance.__dict__ = values
         return instance
 
     return validate_into
+
+
+def _prefixed(errors: list[dict], key) -> list[dict]:
+    for error in errors:
+        error["loc"] = (key, *error["loc"])
+    return errors
 
 
 def _reader(value, by_attributes: bool, class_name: str):

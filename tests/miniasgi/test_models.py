@@ -479,3 +479,16 @@ def test_from_attributes_mode_answers_as_pydantic_does(value):
     except pydantic.ValidationError as error:
         theirs = ("errors", [_normalise_error(item) for item in error.errors(include_url=False)])
     assert ours == theirs
+
+
+class ByName(Model):
+    model_config = {"populate_by_name": True, "extra": "forbid"}
+    item_id: int = Field(alias="itemId")
+
+
+@pytest.mark.parametrize("value", [
+    {"itemId": "1"}, {"item_id": "2"}, {"itemId": 1, "item_id": 2}, {}, {"item_id": "x"},
+    {"other": 1},
+], ids=repr)
+def test_populate_by_name_accepts_the_python_name_as_pydantic_does(value):
+    assert our_outcome(ByName, value, ("body",)) == pydantic_outcome(ByName, value, ("body",))
