@@ -61,18 +61,62 @@ def _decimal_as_number(value: decimal.Decimal):
     return int(value) if value.as_tuple().exponent >= 0 else float(value)
 
 
-def jsonable_encoder(value) -> Any:
-    """Lower `value` to dicts, lists, str, int, float, bool and None (see the table above)."""
-    if value is None or isinstance(value, str | int | float):
+def jsonable_encoder(value, *, include=None, exclude=None, by_alias: bool = True,
+                     exclude_unset: bool = False, exclude_defaults: bool = False,
+                     exclude_none: bool = False) -> Any:
+    """Lower `value` to dicts, lists, str, int, float, bool and None (see the table above).
+
+    The options work as FastAPI's: on a model they are model_dump's; on a dict,
+    include/exclude pick its keys and exclude_none drops None values; a list hands
+    them to each item. Models are written by alias unless by_alias=False.
+    """
+    options = {"by_alias": by_alias, "exclude_unset": exclude_unset,
+               "exclude_defaults": exclude_defaults, "exclude_none": exclude_none}
+    return _encode(value, include, exclude, options)
+
+
+def _encode(value, include, exclude, options: dict) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value  # the common case first: no isinstance chain for plain JSON values
+    if kind is dict and include is None and exclude is None and not options["exclude_none"]:
+        return {(key if type(key) is str else _encode(key, None, None, options)):
+                _encode(item, None, None, options) for key, item in value.items()}
+    if kind is list and include is None and exclude is None:
+        return [_encode(item, None, None, options) for item in value]
+    if isinstance(value, str | int | float):
         if isinstance(value, enum.Enum):
-            return jsonable_encoder(value.value)
+            return _encode(value.value, None, None, options)
         return value
     if isinstance(value, Model):
-        return dump_model(value, mode="json")
+        return dump_model(value, mode="json", include=include, exclude=exclude, **options)
     if isinstance(value, dict):
-        return {jsonable_encoder(key): jsonable_encoder(item) for key, item in value.items()}
+        return {_encode(key, None, None, options): _encode(item, None, None, options)
+                for key, item in value.items()
+                if (include is None or key in include) and (exclude is None or key not in exclude)
+                and not (options["exclude_none"] and item is None)}
     if isinstance(value, list | tuple | set | frozenset | types.GeneratorType):
-        return [jsonable_encoder(item) for item in value]
+        return [_encode(item, include, exclude, options) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        return _encode(fields, include, exclude, options)
+    leaf = _plain_leaf(value)
+    if leaf is not NOT_A_LEAF:
+        return leaf
+    if hasattr(value, "__dict__"):
+        public = {key: item for key, item in vars(value).items() if not key.startswith("_")}
+        return _encode(public, include, exclude, options)
+    raise TypeError(
+        f"cannot turn {type(value).__name__} value {value!r} into JSON: return a dict, a list, "
+        f"a Model or a dataclass, or convert it yourself before returning it"
+    )
+
+
+NOT_A_LEAF = object()
+
+
+def _plain_leaf(value):
+    """A non-container value as FastAPI's jsonable_encoder writes it, or NOT_A_LEAF."""
     if isinstance(value, enum.Enum):
         return jsonable_encoder(value.value)
     if isinstance(value, datetime.date | datetime.time):
@@ -85,16 +129,7 @@ def jsonable_encoder(value) -> Any:
         return str(value)
     if isinstance(value, bytes | bytearray):
         return value.decode("utf-8")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: jsonable_encoder(getattr(value, field.name))
-                for field in dataclasses.fields(value)}
-    if hasattr(value, "__dict__"):
-        return {key: jsonable_encoder(item) for key, item in vars(value).items()
-                if not key.startswith("_")}
-    raise TypeError(
-        f"cannot turn {type(value).__name__} value {value!r} into JSON: return a dict, a list, "
-        f"a Model or a dataclass, or convert it yourself before returning it"
-    )
+    return NOT_A_LEAF
 
 
 # ---- model_dump (pydantic's rules) -------------------------------------------------------

@@ -213,3 +213,26 @@ def test_a_model_field_duration_is_iso_text_but_a_plain_one_is_seconds_as_in_fas
         mode="json") == {"took": "PT1M0.000005S"}
     assert jsonable_encoder(datetime.timedelta(minutes=1)) == fastapi_jsonable_encoder(
         datetime.timedelta(minutes=1)) == 60.0
+
+
+# ---- jsonable_encoder's options, as FastAPI's -------------------------------------------
+
+
+class Aliased(Model):
+    item_id: int = Field(alias="itemId")
+    note: str | None = None
+    size: int = 1
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"by_alias": False}, {"exclude_unset": True}, {"exclude_none": True},
+    {"exclude_defaults": True}, {"include": {"itemId", "item_id"}}, {"exclude": {"note"}},
+], ids=repr)
+@pytest.mark.parametrize("wrap", [
+    lambda item: item, lambda item: [item, item], lambda item: {"a": item, "b": None},
+], ids=["model", "list", "dict"])
+def test_jsonable_encoder_options_match_fastapis(options, wrap):
+    data = {"itemId": 3, "note": None}
+    ours = jsonable_encoder(wrap(Aliased.model_validate(data)), **options)
+    theirs = fastapi_jsonable_encoder(wrap(to_pydantic(Aliased).model_validate(data)), **options)
+    assert ours == theirs
