@@ -373,6 +373,11 @@ class RequestParser:
     def _end_message(self, trailers: list[tuple[bytes, bytes]]) -> EndOfMessage:
         if self._keep_alive:
             self._enter(IDLE, self._read_head)
+            if self._start == len(self._buffer):
+                # Everything read is parsed: let go of the last bytes object, so an idle
+                # keep-alive connection does not pin the memory of its last request.
+                self._buffer = b""
+                self._start = self._search_from = 0
         else:
             self._enter(MUST_CLOSE, self._after_closing_request)
             self._buffer = b""
