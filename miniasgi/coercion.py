@@ -62,6 +62,8 @@ def _plural(count: int, noun: str) -> str:
 # type code -> message; a callable gets the ctx dict. pydantic-core's messages.
 MESSAGES = {
     "missing": "Field required",
+    "value_error": lambda c: f"Value error, {c['error']}",
+    "assertion_error": lambda c: f"Assertion failed, {c['error']}",
     "extra_forbidden": "Extra inputs are not permitted",
     "none_required": "Input should be None",
     "int_type": "Input should be a valid integer",

@@ -41,8 +41,18 @@ from typing import Any, ClassVar
 
 from miniasgi.coercion import Invalid, fail, make_error
 from miniasgi.validation import Constraints, ValidationError, compile_check
+from miniasgi.validators import (
+    FieldValidatorMarker,
+    ModelValidatorMarker,
+    as_callable,
+    field_validator,
+    model_validator,
+    run_model_validators,
+    with_field_validators,
+)
 
-__all__ = ["Field", "FieldInfo", "Model", "model_check", "dataclass_check"]
+__all__ = ["Field", "FieldInfo", "Model", "dataclass_check", "field_validator", "model_check",
+           "model_validator"]
 
 REQUIRED = ...  # the marker for "no default": Field(...) or a bare annotation
 
@@ -133,6 +143,7 @@ class Model:
             fields[name] = info
             if name in cls.__dict__:
                 delattr(cls, name)
+        cls.__validator_markers__ = _collect_validators(cls, fields)
         config = {}
         for base in reversed(cls.__mro__):
             config.update(base.__dict__.get("model_config", {}))
@@ -231,6 +242,30 @@ class Model:
         return f"{type(self).__name__}({shown})"
 
 
+def _collect_validators(cls, fields: dict) -> list:
+    """The @field_validator/@model_validator markers of the class and its bases."""
+    markers = []
+    for base in reversed(cls.__mro__[1:]):
+        markers.extend(base.__dict__.get("__validator_markers__", ()))
+    for attribute, item in list(cls.__dict__.items()):
+        if isinstance(item, FieldValidatorMarker | ModelValidatorMarker):
+            markers.append(item)
+            setattr(cls, attribute, item.function)  # still callable as an ordinary method
+        if isinstance(item, FieldValidatorMarker):
+            unknown = [name for name in item.field_names if name not in fields]
+            if unknown:
+                raise TypeError(
+                    f"@field_validator{tuple(item.field_names)!r} on {cls.__name__}.{attribute} "
+                    f"names no field {unknown}: the fields are {', '.join(fields) or 'none'}")
+    return markers
+
+
+def _field_validators(cls, name: str, mode: str) -> list:
+    return [as_callable(marker.function, cls) for marker in cls.__validator_markers__
+            if isinstance(marker, FieldValidatorMarker) and marker.mode == mode
+            and name in marker.field_names]
+
+
 def _is_class_var(annotation) -> bool:
     if isinstance(annotation, str):
         return annotation.startswith(("ClassVar", "typing.ClassVar"))
@@ -291,9 +326,10 @@ def _plan(cls, from_attributes: bool = False) -> list[_FieldStep]:
     if plan is None:
         # A model that contains itself does not recurse here: model_check() is lazy.
         plan = [
-            _FieldStep(name, info.alias or name,
-                       compile_check(info.annotation, info.constraints,
-                                     from_attributes=from_attributes), info)
+            _FieldStep(name, info.alias or name, with_field_validators(
+                compile_check(info.annotation, info.constraints, from_attributes=from_attributes),
+                _field_validators(cls, name, "before"), _field_validators(cls, name, "after")),
+                info)
             for name, info in resolve_fields(cls).items()
         ]
         plans[from_attributes] = plan
@@ -336,6 +372,8 @@ def _compile_validate_into(cls, from_attributes: bool):
     known_keys = frozenset(step[1] for step in steps)
     all_names = frozenset(step[0] for step in steps)  # shared by instances: never mutated
     class_name = cls.__name__
+    model_validators = [marker.function for marker in cls.__validator_markers__
+                        if isinstance(marker, ModelValidatorMarker)]
 
     def validate_into(value):
         read = value.get if type(value) is dict else _reader(value, by_attributes, class_name)
@@ -367,6 +405,8 @@ def _compile_validate_into(cls, from_attributes: bool):
         values["__fields_set__"] = all_names if defaulted is None else all_names.difference(
             defaulted)
         instance.__dict__ = values
+        if model_validators:
+            return run_model_validators(instance, model_validators, value)
         return instance
 
     return validate_into

@@ -492,3 +492,120 @@ class ByName(Model):
 ], ids=repr)
 def test_populate_by_name_accepts_the_python_name_as_pydantic_does(value):
     assert our_outcome(ByName, value, ("body",)) == pydantic_outcome(ByName, value, ("body",))
+
+
+# ---- @field_validator and @model_validator (compared with pydantic's) ---------------------
+
+from miniasgi.models import field_validator, model_validator  # noqa: E402
+
+
+class Signup(Model):
+    username: str = Field(min_length=2)
+    age: int = 0
+    password: str
+    repeat: str
+
+    @field_validator("username", mode="before")
+    @classmethod
+    def strip(cls, value):
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("username")
+    @classmethod
+    def lowercase(cls, value: str) -> str:
+        if value == "root":
+            raise ValueError("root is reserved")
+        return value.lower()
+
+    @field_validator("age", "password")
+    @classmethod
+    def sensible(cls, value):
+        assert value != 13, "unlucky"
+        return value
+
+    @model_validator(mode="after")
+    def passwords_match(self):
+        if self.password != self.repeat:
+            raise ValueError("passwords do not match")
+        return self
+
+
+class PydanticSignup(pydantic.BaseModel):
+    username: str = pydantic.Field(min_length=2)
+    age: int = 0
+    password: str
+    repeat: str
+
+    @pydantic.field_validator("username", mode="before")
+    @classmethod
+    def strip(cls, value):
+        return value.strip() if isinstance(value, str) else value
+
+    @pydantic.field_validator("username")
+    @classmethod
+    def lowercase(cls, value: str) -> str:
+        if value == "root":
+            raise ValueError("root is reserved")
+        return value.lower()
+
+    @pydantic.field_validator("age", "password")
+    @classmethod
+    def sensible(cls, value):
+        assert value != 13, "unlucky"
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def passwords_match(self):
+        if self.password != self.repeat:
+            raise ValueError("passwords do not match")
+        return self
+
+
+@pytest.mark.parametrize("data", [
+    {"username": "  Ann ", "password": "a", "repeat": "a"},
+    {"username": "root", "password": "a", "repeat": "a"},
+    {"username": " x ", "password": "a", "repeat": "a"},
+    {"username": "ann", "age": "13", "password": "a", "repeat": "a"},
+    {"username": "ann", "password": "a", "repeat": "b"},
+    {"username": "root", "age": 13, "password": "a"},
+    {"username": 5, "password": "a", "repeat": "a"},
+], ids=repr)
+def test_validators_run_and_refuse_as_pydantics_do(data):
+    ours = our_outcome(Signup, data, ("body",))
+    try:
+        theirs = ("ok", normalise(PydanticSignup.model_validate(data)))
+        theirs = ("ok", ("model", "Signup", theirs[1][2]))
+    except pydantic.ValidationError as error:
+        theirs = ("errors", [_normalise_error(item) for item in error.errors(include_url=False)])
+        for item in theirs[1]:
+            item["loc"] = ["body", *item["loc"]]
+    assert ours == theirs
+
+
+def test_a_validator_is_still_an_ordinary_method():
+    assert Signup.lowercase("ANN") == "ann"
+
+
+def test_a_validator_naming_an_unknown_field_is_refused_at_class_creation():
+    with pytest.raises(TypeError, match="names no field"):
+        class Broken(Model):
+            name: str
+
+            @field_validator("nmae")
+            @classmethod
+            def check(cls, value):
+                return value
+
+
+def test_validator_errors_encode_like_fastapis_422_body():
+    from fastapi.encoders import jsonable_encoder as fastapi_jsonable_encoder
+
+    from miniasgi.encoders import jsonable_encoder
+
+    with pytest.raises(ValidationError) as caught:
+        Signup.model_validate({"username": "root", "password": "a", "repeat": "a"})
+    with pytest.raises(pydantic.ValidationError) as their_error:
+        PydanticSignup.model_validate({"username": "root", "password": "a", "repeat": "a"})
+    assert jsonable_encoder(caught.value.errors) == [
+        {**error, "loc": list(error["loc"])}
+        for error in fastapi_jsonable_encoder(their_error.value.errors(include_url=False))]
