@@ -4,7 +4,7 @@
     python -m benchmarks servers parser       # some suites
     python -m benchmarks all --quick          # a tiny run: checks the harness, not speed
 
-Suites: servers, frameworks, database, parser, loop, jwt, orm, scaling (and "all").
+Suites: servers, frameworks, database, memory, parser, loop, jwt, orm, scaling (and "all").
 Each prints rows as they finish and a markdown summary table at the end; the
 rows, the machine's description and a chart go to benchmarks/results/.
 Read benchmarks/RESULTS.md for what the numbers mean.
@@ -29,6 +29,7 @@ SUITES = {
     "orm": ("benchmarks.bench_orm", False),
     "scaling": ("benchmarks.bench_scaling", True),
     "database": ("benchmarks.bench_database", True),
+    "memory": ("benchmarks.bench_memory", True),
 }
 
 

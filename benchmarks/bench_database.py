@@ -33,15 +33,16 @@ TODO_COUNT = 50
 
 
 def prepare(url: str) -> str:
-    """Create the tables, a user and their todos; return the user's access token."""
-    from examples.todo.main import create_app
-    from examples.todo.models import TABLES, Todo, User
+    """Migrate the schema, add a user and their todos; return the user's access token."""
+    from examples.todo.main import MIGRATIONS, create_app
+    from examples.todo.models import Todo, User
     from examples.todo.settings import Settings
     from miniauth.passwords import hash_password
     from miniorm import Database
+    from miniorm.migrations import upgrade
 
     database = Database(url)
-    database.create_all(TABLES)
+    upgrade(database, MIGRATIONS, "head")  # the schema the app's own startup expects
     with database.begin() as session:
         user = User(email="bench@example.com", password_hash=hash_password("benchmark"))
         session.add(user)

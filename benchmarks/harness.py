@@ -75,10 +75,15 @@ def markdown_table(rows: list[dict]) -> str:
         if "latency_p50_ms" in row:
             latency = f"{row['latency_p50_ms']:.2f} / {row['latency_p99_ms']:.2f}"
         lines.append(
-            f"| {row['suite']} | {row['case']} | {row['impl']} | {row['median']:,.0f} {unit} "
-            f"| {row['min']:,.0f}–{row['max']:,.0f} | {ratio} | {latency} |"
+            f"| {row['suite']} | {row['case']} | {row['impl']} | {number(row['median'])} {unit} "
+            f"| {number(row['min'])}–{number(row['max'])} | {ratio} | {latency} |"
         )
     return "\n".join(lines)
+
+
+def number(value: float) -> str:
+    """Large rates without decimals, small quantities (KB, slow ops) with one."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
 
 
 def machine_info() -> dict:

@@ -91,7 +91,7 @@ def test_builtin_generator_counts_pipelined_responses_from_a_real_server():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("suite", ["loop", "parser", "jwt", "orm", "frameworks", "servers",
-                                   "scaling", "database"])
+                                   "scaling", "database", "memory"])
 def test_every_suite_runs_in_quick_mode(suite, request):
     if suite in ("orm", "database"):
         request.getfixturevalue("postgres_dsn")  # skips locally, fails in CI, without PostgreSQL
