@@ -14,18 +14,19 @@ checks a value with no annotation inspection left to do. The walk
 | timedelta                    | an ISO 8601 duration reader, or a number of seconds      |
 | UUID, Decimal                | a parser (RFC 9562 text forms; decimal text)             |
 | NewType("Id", T)             | T's check                                                |
-| Annotated[T, constraints]    | T's check, then gt/ge/lt/le/multiple_of/lengths/pattern  |
+| Annotated[T, constraints]    | T's check, then the limits (miniasgi.constraints)        |
 | Optional[T], Union[A, B]     | a "smart" union: the member the value already is wins,   |
 |                              | else the first that converts; errors tagged by member    |
 | Literal[...], Enum           | a lookup in a dict built at compile time                 |
 | list/set/tuple/dict[...],    | a loop over the items; every item's errors are kept      |
 | Sequence[T], Mapping[K, V]   | (see miniasgi.containers)                                |
-| Model, dataclass             | a field plan (see miniasgi.models)                       |
+| Model, dataclass             | a field plan (miniasgi.models), with the model's own     |
+|                              | @field_validator/@model_validator (miniasgi.validators)  |
 | Any                          | nothing: the value passes as it is                       |
 
 Not supported yet (a TypeError at compile time says so): TypedDict (pydantic
 needs typing_extensions' version of it on Python 3.11),
-Iterable, frozen/abstract sets, custom validators.
+Iterable, abstract sets, wrap/plain validators.
 
 Errors are COLLECTED, not stopped at the first: a list reports every bad
 item, a model every bad field. Each error's `loc` is the path to the value,
@@ -39,7 +40,8 @@ Where this module deliberately differs from pydantic v2:
 | union of list[A] and list[B]      | strict pass over items first     | first member that fits    |
 | models tied on fields set         | the one needing no conversion    | the one listed first      |
 | `url` key in each error           | present (a docs link)            | absent (FastAPI drops it) |
-| strict mode, custom validators    | supported                        | not supported (lax only)  |
+| strict mode; wrap, plain and      | supported                        | not supported (lax only;  |
+| "before" model validators         |                                  | before/after field ones)  |
 | error `loc`                       | tuple                            | list, as in JSON answers  |
 | int from "0-5" or "0__1" (zeros,  | -5 and 1 (a pydantic-core quirk) | int_parsing error         |
 | then "-" or repeated underscores) |                                  |                           |
