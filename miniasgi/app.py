@@ -83,6 +83,21 @@ async def _call_handler(handler: ExceptionHandler, request: Request, exc: Except
 # ---- the two error layers --------------------------------------------------------------------
 
 
+class SendTracker:
+    """send(), remembering whether the response has started: after that no error page fits."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send):
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class ExceptionLayer:
     """Turn exceptions raised below into responses, by class (MRO order) or status code."""
 
@@ -102,20 +117,14 @@ class ExceptionLayer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked_send = SendTracker(send)
         try:
-            await self.app(scope, receive, send_tracking)
+            await self.app(scope, receive, tracked_send)
         except Exception as exc:
             handler = self.handler_for(exc)
             if handler is None:
                 raise
-            if started:
+            if tracked_send.started:
                 raise RuntimeError("an exception was raised after the response had started, "
                                    "so no error response can be sent") from exc
             response = await _call_handler(handler, Request(scope, receive), exc)
@@ -134,17 +143,11 @@ class ServerErrorLayer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked_send = SendTracker(send)
         try:
-            await self.app(scope, receive, send_tracking)
+            await self.app(scope, receive, tracked_send)
         except Exception as exc:
-            if not started:
+            if not tracked_send.started:
                 if self.debug:
                     response = PlainTextResponse("".join(traceback.format_exception(exc)),
                                                  status_code=500)
