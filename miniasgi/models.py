@@ -51,8 +51,7 @@ from miniasgi.validators import (
     with_field_validators,
 )
 
-__all__ = ["Field", "FieldInfo", "Model", "dataclass_check", "field_validator", "model_check",
-           "model_validator"]
+__all__ = ["Field", "FieldInfo", "Model", "field_validator", "model_check", "model_validator"]
 
 REQUIRED = ...  # the marker for "no default": Field(...) or a bare annotation
 
@@ -485,44 +484,5 @@ def model_check(cls, from_attributes: bool = False):
         if not compiled:
             compiled.append(_validator_for(cls, False))
         return compiled[0](value)
-
-    return check
-
-
-def dataclass_check(cls, from_attributes: bool = False):
-    """The check for a standard-library dataclass: a dict or an instance in, an instance out."""
-    plan: list[tuple[str, Any, dataclasses.Field]] = []
-
-    def compiled_plan():
-        if not plan:
-            hints = typing.get_type_hints(cls, include_extras=True)
-            for field in dataclasses.fields(cls):
-                if field.init:
-                    field_check = compile_check(hints[field.name], from_attributes=from_attributes)
-                    plan.append((field.name, field_check, field))
-        return plan
-
-    def check(value):
-        if isinstance(value, cls):
-            return value
-        if not isinstance(value, dict):
-            fail("dataclass_type", value, {"class_name": cls.__name__})
-        arguments = {}
-        errors = []
-        for name, field_check, field in compiled_plan():
-            if name not in value:
-                if field.default is dataclasses.MISSING and (
-                        field.default_factory is dataclasses.MISSING):
-                    errors.append(make_error("missing", value, loc=(name,)))
-                continue
-            try:
-                arguments[name] = field_check(value[name])
-            except Invalid as invalid:
-                for error in invalid.errors:
-                    error["loc"] = (name, *error["loc"])
-                errors.extend(invalid.errors)
-        if errors:
-            raise Invalid(errors)
-        return cls(**arguments)
 
     return check

@@ -264,7 +264,9 @@ def _compile_type(annotation, constraints: Constraints | None, from_attributes: 
     if _is_model(annotation):
         return models.model_check(annotation, from_attributes)
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
-        return models.dataclass_check(annotation, from_attributes)
+        from miniasgi.dataclass_validation import dataclass_check
+
+        return dataclass_check(annotation, from_attributes)
     if annotation in CONTAINER_TYPES or origin in CONTAINER_TYPES:
         from miniasgi import containers
 
