@@ -316,7 +316,10 @@ def _compile_literal(allowed: tuple) -> Check:
     # Keyed by (type, value) so that Literal[1] refuses "1", as pydantic does; numbers are
     # then compared as numbers (Literal[1] takes True and 1.0, Literal[True] takes 1).
     lookup = {(type(value), value): value for value in allowed}
-    numeric = {value: value for value in allowed if type(value) in (int, bool)}
+    numeric = {}
+    for value in allowed:
+        if isinstance(value, int):  # int, bool, and IntEnum members (Literal[Level.LOW] takes 1)
+            numeric.setdefault(value, value)
     context = {"expected": _expected_phrase(list(allowed))}
 
     def literal_check(value):
