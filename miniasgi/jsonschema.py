@@ -98,10 +98,8 @@ def schema_of(annotation, constraints: Constraints | None = None, *, definitions
         constraints = inner.merged_with(constraints)
     if constraints is not None and typing.get_origin(annotation) in (Union, types.UnionType):
         # Limits on `int | None` describe the int: pydantic writes them inside the anyOf.
-        return {"anyOf": [
-            schema_of(member, None if member is type(None) else constraints,
-                      definitions=definitions, ref_prefix=ref_prefix, mode=mode)
-            for member in typing.get_args(annotation)]}
+        return _union_schema(typing.get_args(annotation), definitions, ref_prefix, mode,
+                             constraints)
     if annotation is decimal.Decimal:
         return _decimal_schema(constraints or Constraints(), mode)
     schema = _type_schema(annotation, definitions, ref_prefix, mode)
@@ -153,8 +151,7 @@ def _type_schema(annotation, definitions: dict, ref_prefix: str, mode: str) -> d
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)
     if origin in (Union, types.UnionType):
-        return {"anyOf": [schema_of(member, definitions=definitions, ref_prefix=ref_prefix,
-                                    mode=mode) for member in arguments]}
+        return _union_schema(arguments, definitions, ref_prefix, mode)
     if origin is Literal:
         return _literal_schema(list(arguments))
     if _is_referenced(annotation):
@@ -169,6 +166,21 @@ def _type_schema(annotation, definitions: dict, ref_prefix: str, mode: str) -> d
         return {"type": "object", "additionalProperties": values}
     raise TypeError(f"no JSON Schema for {annotation!r}: see miniasgi.jsonschema for the "
                     f"supported annotations")
+
+
+def _union_schema(members: tuple, definitions: dict, ref_prefix: str, mode: str,
+                  constraints: Constraints | None = None) -> dict:
+    """anyOf the members, null last and nested anyOf lists flattened, as pydantic writes it."""
+    choices = []
+    for member in members:
+        if member is type(None):
+            continue
+        schema = schema_of(member, constraints, definitions=definitions, ref_prefix=ref_prefix,
+                           mode=mode)
+        choices.extend(schema["anyOf"] if set(schema) == {"anyOf"} else [schema])
+    if type(None) in members:
+        choices.append({"type": "null"})
+    return {"anyOf": choices}
 
 
 def _copy(schema: dict) -> dict:

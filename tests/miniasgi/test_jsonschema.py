@@ -156,3 +156,27 @@ def test_field_titles_are_spelled_as_pydantic_spells_them():
 def test_an_unsupported_annotation_is_refused_with_a_clear_error():
     with pytest.raises(TypeError, match="no JSON Schema for"):
         schema_of(complex, definitions={})
+
+
+# ---- property: any annotation of the validation grammar gets pydantic's schema ------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from tests.miniasgi.test_validation_differential import annotations  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(annotation=annotations)
+def test_any_annotation_of_the_grammar_gets_pydantics_schema_in_both_modes(annotation):
+    for mode in ("validation", "serialization"):
+        definitions: dict = {}
+        ours = schema_of(annotation, definitions=definitions, mode=mode)
+        theirs = pydantic.TypeAdapter(to_pydantic(annotation)).json_schema(
+            ref_template="#/components/schemas/{model}", mode=mode)
+        their_definitions = theirs.pop("$defs", {})
+        if isinstance(annotation, type) and issubclass(annotation, Model | enum.Enum):
+            assert ours == {"$ref": f"#/components/schemas/{annotation.__name__}"}
+            assert definitions.pop(annotation.__name__) == theirs
+        else:
+            assert ours == theirs
+        assert definitions == their_definitions
