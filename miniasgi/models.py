@@ -326,13 +326,20 @@ def _plan(cls, from_attributes: bool = False) -> list[_FieldStep]:
         # A model that contains itself does not recurse here: model_check() is lazy.
         plan = [
             _FieldStep(name, info.alias or name, with_field_validators(
-                compile_check(info.annotation, info.constraints, from_attributes=from_attributes),
+                _compile_field(cls, name, info, from_attributes),
                 _field_validators(cls, name, "before"), _field_validators(cls, name, "after")),
                 info)
             for name, info in resolve_fields(cls).items()
         ]
         plans[from_attributes] = plan
     return plan
+
+
+def _compile_field(cls, name: str, info: FieldInfo, from_attributes: bool):
+    try:
+        return compile_check(info.annotation, info.constraints, from_attributes=from_attributes)
+    except (TypeError, ValueError) as problem:  # name the field: the message alone may not
+        raise type(problem)(f"field {cls.__name__}.{name}: {problem}") from None
 
 
 NOT_SENT = object()

@@ -609,3 +609,19 @@ def test_validator_errors_encode_like_fastapis_422_body():
     assert jsonable_encoder(caught.value.errors) == [
         {**error, "loc": list(error["loc"])}
         for error in fastapi_jsonable_encoder(their_error.value.errors(include_url=False))]
+
+
+def test_a_field_type_that_cannot_be_validated_is_reported_with_the_model_and_field():
+    class Odd(Model):
+        value: complex
+
+    with pytest.raises(TypeError, match=r"field Odd.value: cannot validate values of type"):
+        Odd.model_validate({"value": 1})
+
+
+def test_a_bad_constraint_on_a_field_is_reported_with_the_model_and_field():
+    class Odd(Model):
+        code: str = Field(pattern="(unclosed")
+
+    with pytest.raises(ValueError, match=r"field Odd.code: pattern '\(unclosed'"):
+        Odd.model_validate({"code": "x"})
