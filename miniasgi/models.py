@@ -440,13 +440,23 @@ def _validate_into(cls, value, from_attributes: bool = False):
     return _validator_for(cls, from_attributes)(value)
 
 
+# (model class, from_attributes) pairs being compiled right now: a model met again while
+# compiling itself (a tree of itself, or A -> B -> A) is compiled lazily instead.
+_COMPILING: set = set()
+
+
 def _validator_for(cls, from_attributes: bool):
     cache = cls.__dict__.get("__compiled_validators__")
     if cache is None:
         cls.__compiled_validators__ = cache = {}
     validate_into = cache.get(from_attributes)
     if validate_into is None:
-        validate_into = cache[from_attributes] = _compile_validate_into(cls, from_attributes)
+        _COMPILING.add((cls, from_attributes))
+        try:
+            validate_into = _compile_validate_into(cls, from_attributes)
+        finally:
+            _COMPILING.discard((cls, from_attributes))
+        cache[from_attributes] = validate_into
     return validate_into
 
 
@@ -470,10 +480,13 @@ def model_check(cls, from_attributes: bool = False):
     object is read by its attributes, and only an instance of exactly `cls` passes as
     is: a subclass instance is re-read, so its extra fields (a password hash) drop out.
 
-    The class's own plan is compiled on the first call, not here, so that a model may
-    contain itself (a tree) and so that forward references resolve once all are defined.
+    The class's plan is compiled here, when the route is added, so a mistake in a field
+    shows at startup; only a model met again while compiling itself (a tree) is compiled
+    on its first call instead.
     """
     compiled = []
+    if (cls, from_attributes) not in _COMPILING:
+        compiled.append(_validator_for(cls, from_attributes))
 
     if from_attributes:
         def response_check(value):

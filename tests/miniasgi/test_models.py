@@ -619,6 +619,28 @@ def test_a_field_type_that_cannot_be_validated_is_reported_with_the_model_and_fi
         Odd.model_validate({"value": 1})
 
 
+def test_a_model_with_a_bad_field_is_refused_when_the_route_compiles_it():
+    class Odd(Model):
+        value: complex
+
+    with pytest.raises(TypeError, match=r"field Odd.value"):
+        compile_validator(Odd)
+
+
+class Left(Model):
+    right: Right | None = None
+
+
+class Right(Model):
+    left: Left | None = None
+
+
+def test_models_that_refer_to_each_other_compile():
+    validator = compile_validator(Left)
+    assert validator({"right": {"left": {"right": None}}}) == Left(
+        right=Right(left=Left(right=None)))
+
+
 def test_a_bad_constraint_on_a_field_is_reported_with_the_model_and_field():
     class Odd(Model):
         code: str = Field(pattern="(unclosed")
