@@ -12,14 +12,16 @@ How it works, in the order a student meets it:
 1. `__init_subclass__` runs when the class statement ends. It collects the
    annotated names (walking the bases, so fields inherit) into `model_fields`,
    a dict of `FieldInfo`: default or `default_factory`, alias, constraints,
-   title/description for the JSON Schema.
-2. The first time the model is validated (or when a route using it is added),
+   title/description for the JSON Schema; and the class's @field_validator and
+   @model_validator methods (miniasgi.validators).
+2. When a route using the model is added (or the model is first validated),
    `_plan(cls)` resolves the annotations with `typing.get_type_hints` (so
    `from __future__ import annotations` and forward references work) and
-   compiles one check per field with miniasgi.validation. The plan is kept on
-   the class: later validations run only the compiled checks.
-3. `model_check(cls)` walks the plan over a dict (or, with
-   `model_config = {"from_attributes": True}`, over any object's attributes:
+   compiles one check per field with miniasgi.validation; then
+   `_compile_validate_into` turns the plan into one function. Both are kept on
+   the class: later validations run only compiled code.
+3. That function reads each field from a dict (or, with
+   `model_config = {"from_attributes": True}`, from any object's attributes:
    an ORM row), collecting every field's errors before giving up.
 
 Semantics follow pydantic v2: a missing required field is reported at its
