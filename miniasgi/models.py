@@ -171,8 +171,10 @@ class Model:
     @classmethod
     def model_validate(cls, obj):
         """Validate a dict (or, with from_attributes, an object) into an instance."""
+        if isinstance(obj, cls):
+            return obj
         try:
-            return model_check(cls)(obj)
+            return _validator_for(cls, False)(obj)
         except Invalid as invalid:
             raise ValidationError(_as_lists(invalid.errors)) from None
 
