@@ -51,11 +51,12 @@ from miniasgi.responses import (
 )
 from miniasgi.routing import APIRouter
 from miniasgi.security import SecurityBase, SecurityScopes
+from miniasgi.validators import field_validator, model_validator
 
 __all__ = [
     "APIRouter", "App", "BackgroundTasks", "Body", "Cookie", "Depends", "Field",
     "File", "FileResponse", "Form", "HTMLResponse", "HTTPException", "Header", "JSONResponse",
     "Model", "Path", "PlainTextResponse", "Query", "RedirectResponse", "Request",
     "RequestValidationError", "Response", "Security", "SecurityBase", "SecurityScopes",
-    "StreamingResponse", "UploadFile", "status",
+    "StreamingResponse", "UploadFile", "field_validator", "model_validator", "status",
 ]
