@@ -51,6 +51,8 @@ Where this module deliberately differs from pydantic v2:
 | durations (not ISO 8601 "P...")   |                                  | the reason may differ     |
 | negative fractional timestamps    | fraction's sign flipped: -0.25 s | 23:59:59.75 the day before|
 |                                   | is 23:59:59.25 the day before    | (-0.25 s, as time runs)   |
+| timestamp TEXT past 2e13 with a   | divided by 1000 twice            | milliseconds, as the same |
+| point, e.g. "30000.E9"            | (1970-12-14)                     | number is (2920-08-30)    |
 """
 
 from __future__ import annotations
