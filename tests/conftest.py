@@ -4,6 +4,11 @@
 and minihttp's own loop, so a behaviour suite doubles as the proof that the
 three agree.
 
+Hypothesis explores new random examples on every developer run; under CI it
+runs a fixed (derandomized) set, so a submission is judged on the same examples
+each time and a new edge case surfaces on a developer's machine, not as a
+flaky CI failure. `HYPOTHESIS_PROFILE=ci` gives the CI behaviour anywhere.
+
 `postgres_dsn` names the PostgreSQL server the database tests use. On a
 newcomer's machine without PostgreSQL those tests skip with a message saying
 how to enable them; under CI (CI=true) they fail instead, because a database
@@ -17,10 +22,17 @@ import os
 from collections.abc import Callable
 
 import pytest
+from hypothesis import settings
 
 DEFAULT_TEST_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 LOOP_NAMES = ("asyncio", "uvloop", "mini")
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+elif os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 def make_loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
