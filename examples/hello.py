@@ -1,49 +1,33 @@
-"""Hello, ASGI: the smallest application a server can run.
+"""Hello, miniasgi: the smallest framework app, served by minihttp.
 
-What it shows: an ASGI app is one async function. The server calls it once per
-request with the request's `scope` (a dict: method, path, headers...) and two
-functions: `receive()` gives the request body, `send()` takes the response,
-first its status and headers, then its body. No framework is involved.
+What it shows: a route is a decorated function. `name` has a default, so it
+is an optional query parameter (?name=Ada); the return value becomes the
+response body; `/echo` reads the raw request body through `Request`. Under the
+decorators this is still one ASGI app, `app(scope, receive, send)`, which any
+ASGI server can run — examples/tour/07_raw_asgi.py shows that app without a
+framework.
 
 Run it:     python -m minihttp examples.hello:app
 Then try:   curl -i http://127.0.0.1:8000/           (Hello, world!)
             curl -i http://127.0.0.1:8000/?name=Ada  (Hello, Ada!)
             curl -i -d 'some bytes' http://127.0.0.1:8000/echo
+            open http://127.0.0.1:8000/docs          (the routes, documented and tryable)
             python -m minihttp examples.hello:app --trace   (see each layer's work)
 
-What it leaves out: routing, validation, JSON, error pages: that is what a
-framework (miniasgi) adds on top of exactly this interface.
+What it leaves out: models, validation errors, dependencies, a database —
+examples/todo has all of them.
 """
 
-from urllib.parse import parse_qs
+from miniasgi import App, PlainTextResponse, Request
+
+app = App(title="hello")
 
 
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return  # lifespan and websocket events: nothing to set up, nothing to serve
-    if scope["path"] == "/echo":
-        body = await read_body(receive)
-    else:
-        names = parse_qs(scope["query_string"].decode("latin-1")).get("name", ["world"])
-        body = f"Hello, {names[0]}!".encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+@app.get("/", response_class=PlainTextResponse)
+async def hello(name: str = "world") -> str:
+    return f"Hello, {name}!"
 
 
-async def read_body(receive):
-    """The whole request body: it may arrive in several http.request messages."""
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+@app.post("/echo", response_class=PlainTextResponse)
+async def echo(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(await request.body())

@@ -1,4 +1,4 @@
-"""examples/hello.py: the smallest ASGI app works as its docstring promises, on every loop."""
+"""examples/hello.py: the smallest miniasgi app works as its docstring promises, on every loop."""
 
 from __future__ import annotations
 
@@ -16,3 +16,11 @@ def test_hello_greets_the_world_and_a_name_and_echoes_a_body(loop_factory):
     assert world.headers["content-type"] == "text/plain; charset=utf-8"
     assert ada.text == "Hello, Ada!"
     assert echo.text == "some bytes"
+
+
+def test_hello_documents_its_routes(loop_factory):
+    with ServerThread("examples.hello:app", loop_factory) as server, httpx.Client() as client:
+        document = client.get(server.url + "/openapi.json").json()
+        docs_page = client.get(server.url + "/docs")
+    assert set(document["paths"]) == {"/", "/echo"}
+    assert docs_page.status_code == 200
