@@ -44,6 +44,10 @@ Choices made here, each for a reason:
 - Pipelining (RFC 9112 §9.3): requests are answered one at a time, in order. A
   complete response is held back while another request is already waiting in
   the input, and the held responses go out in one write: fewer system calls.
+  Reading stays paused from the first read-ahead until the buffered requests
+  are all served (not paused and resumed once per request: on a selector loop
+  each of those is an epoll_ctl call), and at most one flush callback is
+  pending per connection.
 - The response head is written together with the first body chunk, so the
   common response (start, then one body) costs one ``transport.write``.
 - Each request's app runs in its own asyncio Task. Driving the coroutine by
@@ -169,7 +173,7 @@ class HTTPConnection(asyncio.Protocol):
     __slots__ = (
         "server", "state", "transport", "parser", "cycle", "client", "server_address",
         "held_responses", "pipelined_head", "reading_paused", "writable", "drain_waiter",
-        "deadline", "timer", "head_progress", "dispatching",
+        "deadline", "timer", "head_progress", "dispatching", "flush_scheduled",
     )
 
     def __init__(self, server: ServerState) -> None:
@@ -192,6 +196,7 @@ class HTTPConnection(asyncio.Protocol):
         # set once, so dribbling a byte at a time does not extend it).
         self.head_progress = NO_BYTES
         self.dispatching = False
+        self.flush_scheduled = False  # a flush_after_next_app_step callback is pending
 
     # -- the transport's callbacks (asyncio.Protocol) -------------------------------
 
@@ -283,11 +288,17 @@ class HTTPConnection(asyncio.Protocol):
                 cycle = self.cycle
                 if cycle is None or cycle.app_done:
                     self.flush_held_responses()
-                else:  # a pipelined request's app runs next: let it add its response
-                    self.server.loop.call_soon(self.flush_after_next_app_step)
+                elif not self.flush_scheduled:  # a pipelined request's app runs next:
+                    self.flush_scheduled = True  # let it add its response (one callback
+                    self.server.loop.call_soon(self.flush_after_next_app_step)  # at a time)
 
     def input_exhausted(self) -> None:
         cycle = self.cycle
+        if self.reading_paused and (cycle is None or cycle.body_buffered <= BODY_HIGH_WATER):
+            # Paused for pipelined requests and all of them are served, or the last
+            # one's body is still to come: read again (unless the app lags behind
+            # on a large body, which its receive() will resume).
+            self.resume_reading()
         if cycle is not None and not cycle.app_started:
             self.start_app(cycle)  # a body still arriving: the app may stream it
         elif self.state in WAITING_FOR_REQUEST and self.head_progress == BYTES_SEEN:
@@ -389,6 +400,11 @@ class HTTPConnection(asyncio.Protocol):
                 self.close()
                 return
             self.begin_request(held)
+            # Reading stays paused: the held request's own bytes (and perhaps more
+            # pipelined requests) are buffered already. Resuming only to pause again
+            # at the next read-ahead would cost two epoll_ctl calls per request;
+            # input_exhausted() resumes once the buffer runs dry.
+            return
         if self.reading_paused:
             self.resume_reading()
 
@@ -421,6 +437,7 @@ class HTTPConnection(asyncio.Protocol):
         if cycle is not None and not cycle.app_entered and self.held_responses is not None:
             self.server.loop.call_soon(self.flush_after_next_app_step)
             return
+        self.flush_scheduled = False
         self.flush_held_responses()
 
     def flush_held_responses(self) -> None:
