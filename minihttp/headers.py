@@ -154,6 +154,36 @@ def split_list(value: bytes) -> list[bytes]:
     return members
 
 
+# Outgoing names already found to be tokens, with their lowercase form. An app
+# sends the same few names on every response, so each is checked (and
+# lowercased) once, not once per response. Bounded, so an app that makes up
+# names per response costs a check each time but never unbounded memory.
+CHECKED_NAMES_LIMIT = 1024
+checked_names: dict[bytes, bytes] = {}
+
+
+def lowercase_outgoing_name(name: bytes) -> bytes:
+    """`name` lowercased, after checking it is a token; LocalProtocolError if it is not."""
+    lowered = checked_names.get(name) if type(name) is bytes else None
+    if lowered is None:
+        check_outgoing_field(name, b"")
+        lowered = name.lower()
+        if len(checked_names) < CHECKED_NAMES_LIMIT:
+            checked_names[name] = lowered
+    return lowered
+
+
+def is_safe_outgoing_block(block: bytes, line_count: int) -> bool:
+    """True if `block`, made of `line_count` lines each ending in CRLF, holds no other controls.
+
+    One C-speed pass for a whole response head instead of one regex per value:
+    `translate` deletes every byte a field line may hold (FIELD_LINE_BYTES), so
+    a clean block leaves exactly its line ends. Any CR, LF, NUL or other control
+    byte inside a line is left over too, and the count no longer matches.
+    """
+    return len(block.translate(None, FIELD_LINE_BYTES)) == 2 * line_count
+
+
 def check_outgoing_field(name: bytes, value: bytes) -> None:
     """Raise LocalProtocolError unless (name, value) is safe to send.
 

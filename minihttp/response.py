@@ -22,6 +22,8 @@ Like the parser, this is sans-I/O: every method returns the bytes to send and
 writes nothing. It refuses header names that are not tokens and values with
 CR, LF or NUL (LocalProtocolError): a newline taken from user input into a
 header would let the user write headers of their own (response splitting).
+The check costs one `translate` over the finished head, not one regex per
+value, and each header name is checked once per process (names repeat).
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ from http import HTTPStatus
 
 from minihttp.chunked import LAST_CHUNK, encode_chunk
 from minihttp.errors import LocalProtocolError
-from minihttp.headers import check_outgoing_field, split_list
+from minihttp.headers import (
+    check_outgoing_field,
+    is_safe_outgoing_block,
+    lowercase_outgoing_name,
+    split_list,
+)
 
 CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -51,16 +58,28 @@ UNTIL_CLOSE = "UNTIL_CLOSE"
 # body(more=False) moves BODY to DONE; anything else is a LocalProtocolError.
 HEAD, BODY, DONE = "HEAD", "BODY", "DONE"
 
-_date_cache: list = [-1, b""]
+# [second, its IMF-fixdate, its whole "date: ...\r\n" line]
+_date_cache: list = [-1, b"", b""]
 
 
 def http_date(now: float | None = None) -> bytes:
     """The IMF-fixdate for `now` (default: the clock), cached per whole second."""
     second = int(time.time() if now is None else now)
     if _date_cache[0] != second:
-        _date_cache[1] = formatdate(second, usegmt=True).encode("ascii")
+        date = formatdate(second, usegmt=True).encode("ascii")
+        _date_cache[1:] = [date, b"date: " + date + b"\r\n"]
         _date_cache[0] = second
     return _date_cache[1]
+
+
+def http_date_line() -> bytes:
+    """`date: <now>\r\n`, the Date field line for a response sent now (cached per second)."""
+    http_date()
+    return _date_cache[2]
+
+
+# The Server field line, built once per server name rather than per response.
+server_lines = {b"minihttp": b"server: minihttp\r\n"}
 
 
 def status_line(status: int) -> bytes:
@@ -84,7 +103,7 @@ class ResponseWriter:
     """
 
     __slots__ = (
-        "request", "server_header", "date", "keep_alive",
+        "request", "server_line", "date_line", "keep_alive",
         "status", "_state", "_framing", "_declared_length", "_sent_length",
     )
 
@@ -92,8 +111,13 @@ class ResponseWriter:
         self, request, *, server_header: bytes | None = b"minihttp", date: bytes | None = None
     ) -> None:
         self.request = request
-        self.server_header = server_header
-        self.date = date  # None: the cached clock (tests pass a fixed date)
+        if server_header is None:
+            self.server_line = None
+        else:
+            self.server_line = (server_lines.get(server_header)
+                                or b"server: " + server_header + b"\r\n")
+        # None: the cached clock (tests pass a fixed date)
+        self.date_line = b"date: " + date + b"\r\n" if date else None
         self.keep_alive = request.keep_alive
         self.status = 0
         self._state = HEAD
@@ -115,12 +139,15 @@ class ResponseWriter:
         lines = [status_line(status)]
         given: dict[bytes, bytes] = {}
         for name, value in headers:
-            check_outgoing_field(name, value)
-            lowered = name.lower()
-            if lowered in FRAMING_FIELDS:
-                given[lowered] = given[lowered] + b", " + value if lowered in given else value
-                continue
-            if lowered == b"date" or lowered == b"server":
+            lowered = lowercase_outgoing_name(name)
+            if type(value) is not bytes:
+                check_outgoing_field(name, value)  # raises, naming the header
+            if lowered in SERVER_CHOSEN_FIELDS:
+                if lowered in FRAMING_FIELDS:
+                    if lowered != b"content-length":  # its digits check covers safety
+                        check_outgoing_field(name, value)
+                    given[lowered] = given[lowered] + b", " + value if lowered in given else value
+                    continue
                 given[lowered] = value
             lines.append(name + b": " + value + b"\r\n")
         self.status = status
@@ -129,15 +156,25 @@ class ResponseWriter:
                 self.keep_alive = False
                 self._state = DONE
             lines.append(b"\r\n")
-            return b"".join(lines)
+            return self._checked_block(lines, headers)
         self._choose_framing(status, given, lines)
         if b"date" not in given:
-            lines.append(b"date: " + (self.date or http_date()) + b"\r\n")
-        if b"server" not in given and self.server_header is not None:
-            lines.append(b"server: " + self.server_header + b"\r\n")
+            lines.append(self.date_line or http_date_line())
+        if b"server" not in given and self.server_line is not None:
+            lines.append(self.server_line)
         lines.append(b"\r\n")
         self._state = BODY
-        return b"".join(lines)
+        return self._checked_block(lines, headers)
+
+    @staticmethod
+    def _checked_block(lines: list[bytes], headers: list[tuple[bytes, bytes]]) -> bytes:
+        """Join the head's lines, refusing it if any value holds CR, LF, NUL or a control."""
+        block = b"".join(lines)
+        if not is_safe_outgoing_block(block, len(lines)):
+            for name, value in headers:
+                check_outgoing_field(name, value)  # raises, naming the first unsafe header
+            raise LocalProtocolError(f"the response head {block[:200]!r} holds a control byte")
+        return block
 
     def _choose_framing(self, status: int, given: dict[bytes, bytes], lines: list[bytes]) -> None:
         length = given.get(b"content-length")
@@ -217,6 +254,8 @@ class ResponseWriter:
 
 
 FRAMING_FIELDS = frozenset((b"content-length", b"transfer-encoding", b"connection"))
+# The fields the server writes itself unless the app gave them.
+SERVER_CHOSEN_FIELDS = FRAMING_FIELDS | {b"date", b"server"}
 
 
 def simple_response(status: int, reason_text: str, *, keep_alive: bool = False) -> bytes:
