@@ -142,6 +142,24 @@ def make_builder(names: tuple[str, ...]) -> Callable[..., list[Any]]:
     `__dict__.update(zip(names, row))`; dataclasses and attrs generate their
     __init__ the same way. The names are the model's own identifiers, quoted
     with repr(), so no outside text reaches the generated source.
+
+    Tried and measured against this loop (1,000 rows of 5 columns, PostgreSQL,
+    CPU time per fetch), none of them faster, so they are not used:
+
+    - a psycopg row factory that returns the instance: psycopg still builds
+      each row's tuple first, then makes one Python call per row to turn it
+      into an instance, which costs what this loop's iteration saves (~700 us
+      either way);
+    - `object.__setattr__(instance, name, value)` per column, which skips
+      creating the `__dict__` but pays five C calls per row (a little slower);
+    - switching the cyclic garbage collector off while building: the objects
+      still count towards its next run, which then has more to scan (slower:
+      ~640 us against ~530 us per fetch).
+
+    What remains is the price of an object per row: creating an instance and
+    its `__dict__` (~150 us per 1,000) and the collector scanning 1,000
+    instances that live on in the identity map, which tuples (untracked by
+    the collector once it sees they hold only plain values) do not pay.
     """
     targets = ", ".join(f"state[{name!r}]" for name in names)
     source = (
