@@ -349,3 +349,23 @@ def test_any_response_we_write_reads_back_the_same_with_h11(
     assert b"".join(bytes(e.data) for e in events if type(e) is h11.Data) == expected_body
     assert type(events[-1]) is h11.EndOfMessage
     assert response_writer.keep_alive is True
+
+
+# -- RFC 9110 §5.5: an outgoing field value holds no CR, LF, NUL or other control ------------
+
+SAFE_VALUE_BYTES = bytes([9, *range(0x20, 0x7F), *range(0x80, 0x100)])
+
+
+@settings(max_examples=300)
+@given(name=st.sampled_from([b"x-custom", b"content-type", b"set-cookie", b"location"]),
+       value=st.binary(max_size=40))
+def test_a_head_is_written_exactly_when_every_value_is_free_of_controls(name, value):
+    # The writer checks a whole head with one pass; the law is the per-value rule.
+    safe = all(byte in SAFE_VALUE_BYTES for byte in value)
+    response = writer()
+    if safe:
+        head = response.head(200, [(name, value), (b"content-length", b"0")])
+        assert name + b": " + value.strip(b" \t") in head or name + b": " + value in head
+    else:
+        with pytest.raises(LocalProtocolError, match=name.decode()):
+            response.head(200, [(name, value), (b"content-length", b"0")])

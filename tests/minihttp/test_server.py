@@ -1032,3 +1032,25 @@ def test_good_requests_are_all_answered_among_faults_garbage_and_hang_ups(loop_f
         after = httpx.post(server.url + "/good/after", content=b"still here").text
     assert all(answered)
     assert after == "ok still here"
+
+
+def test_a_pipelined_post_whose_body_arrives_later_is_answered_in_order(loop_factory):
+    # RFC 9112 §9.3.2: pipelined requests are answered in order, even when the second
+    # one's body comes in a later read than its head (reading resumes for it).
+    import socket as socket_module
+
+    with ServerThread("examples.hello:app", loop_factory) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket_module.create_connection((host, int(port)), timeout=10) as client:
+            client.sendall(b"GET /?name=first HTTP/1.1\r\nHost: x\r\n\r\n"
+                           b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
+            received = b""
+            while b"Hello, first!" not in received:
+                received += client.recv(65536)
+            client.sendall(b"second")
+            while not received.endswith(b"second"):
+                data = client.recv(65536)
+                assert data, f"the connection closed early after {received!r}"
+                received += data
+    first, second = received.split(b"HTTP/1.1 200 OK")[1:]
+    assert first.endswith(b"Hello, first!") and second.endswith(b"second")
