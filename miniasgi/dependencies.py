@@ -414,16 +414,7 @@ def _read_parameter(plan: ParameterPlan, source, values: dict, errors: list) -> 
         raw = source.getlist(plan.wire_name) or NOT_SENT
     else:
         raw = source.get(plan.wire_name, NOT_SENT)
-    if raw is NOT_SENT:
-        if plan.required:
-            errors.append(missing_error(plan.loc))
-        else:
-            values[plan.name] = plan.default_value()
-        return
-    try:
-        values[plan.name] = plan.validate(raw, plan.loc)
-    except ValidationError as invalid:
-        errors.extend(invalid.errors)
+    _validate_or_default(plan, raw, values, errors)
 
 
 def _special_value(kind: str, dependant: Dependant, context: RequestContext) -> Any:
