@@ -174,17 +174,14 @@ class TokenIssuer:
         """The claims of a valid, unrevoked refresh token; InvalidTokenError otherwise."""
         return self._verify(token, REFRESH_TOKEN_TYPE)
 
+    def _decode(self, token: str | bytes, **checks: Any) -> dict[str, Any]:
+        """decode_complete with this service's key, algorithm, audience and issuer."""
+        return decode_complete(token, self.verification_key, [self.algorithm],
+                               audience=self.audience, issuer=self.issuer, **checks)
+
     def _verify(self, token: str | bytes, token_type: str) -> dict[str, Any]:
-        complete = decode_complete(
-            token,
-            self.verification_key,
-            [self.algorithm],
-            audience=self.audience,
-            issuer=self.issuer,
-            leeway=self.leeway,
-            require=("exp", "iat", "sub", "jti", "fam"),
-            now=self.clock(),
-        )
+        complete = self._decode(token, leeway=self.leeway, now=self.clock(),
+                                require=("exp", "iat", "sub", "jti", "fam"))
         if complete["header"].get("typ") != token_type:
             raise InvalidTokenError(
                 f"expected a token of type {token_type!r} but got "
@@ -233,13 +230,8 @@ class TokenIssuer:
         Revoking a token that is already invalid is not an error: log out twice is fine.
         """
         try:
-            complete = decode_complete(
-                token,
-                self.verification_key,
-                [self.algorithm],
-                audience=self.audience,
-                issuer=self.issuer,
-                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+            complete = self._decode(
+                token, options={"verify_exp": False, "verify_iat": False, "verify_nbf": False}
             )
         except InvalidTokenError:
             return
@@ -252,15 +244,7 @@ class TokenIssuer:
 
     def _revoke_family_of(self, refresh_token: str | bytes) -> None:
         # the signature was valid (only the deny-list refused it), so the claims are trustworthy
-        claims = decode_complete(
-            refresh_token,
-            self.verification_key,
-            [self.algorithm],
-            audience=self.audience,
-            issuer=self.issuer,
-            leeway=self.leeway,
-            now=self.clock(),
-        )["payload"]
+        claims = self._decode(refresh_token, leeway=self.leeway, now=self.clock())["payload"]
         self.deny_list.deny(f"family:{claims['fam']}", until=self._family_end())
 
     def _family_end(self) -> float:
