@@ -27,7 +27,8 @@ import sys
 import time
 from typing import Any
 
-from minihttp.server import HTTPConnection, RequestCycle
+from minihttp.request_cycle import RequestCycle
+from minihttp.server import HTTPConnection
 
 PREVIEW_BYTES = 120
 connection_numbers = itertools.count(1)
