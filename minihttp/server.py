@@ -329,7 +329,15 @@ class HTTPConnection(asyncio.Protocol):
                 server.lifespan_state, server.asgi_versions,
             )
         except ValueError as error:
-            self.reject(RemoteProtocolError(400, str(error)))
+            if head.method == b"CONNECT":
+                # Well-formed, but a request for a tunnel (RFC 9110 §9.3.6), which only a
+                # proxy serves and ASGI cannot express: "not implemented" (§15.6.2).
+                self.reject(RemoteProtocolError(
+                    501, "CONNECT is not implemented: minihttp is an origin server, not a "
+                    "proxy, so it opens no tunnels"
+                ))
+            else:
+                self.reject(RemoteProtocolError(400, str(error)))
             return
         self.cycle = server.cycle_class(self, head, scope)
 

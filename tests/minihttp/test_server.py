@@ -227,6 +227,19 @@ def test_an_absolute_form_target_gives_its_path(loop_factory):
     assert scope["query_string"] == "q=1"
 
 
+def test_connect_is_answered_501_and_the_connection_closes(loop_factory):
+    # RFC 9110 §9.3.6: CONNECT asks for a tunnel, which only a proxy opens; the request is
+    # well-formed, so the answer is "not implemented" (§15.6.2), not 400, and the app is
+    # never called (ASGI has no scope for a tunnel).
+    with ServerThread(echo_scope_app, loop_factory) as server:
+        connection = server.connect()
+        connection.sendall(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+        response = read_until_closed(connection)
+    assert response.startswith(b"HTTP/1.1 501 Not Implemented\r\n")
+    assert b"connection: close\r\n" in response.lower()
+    assert b"not a proxy" in response
+
+
 def test_http_1_0_requests_are_answered_and_closed(loop_factory):
     with ServerThread(echo_scope_app, loop_factory) as server:
         connection = server.connect()
