@@ -221,7 +221,12 @@ class RequestCycle:
                 "send the values as ordinary headers instead"
             )
         headers = message.get("headers", ())
-        if self.connection.server.shutting_down:
+        if self.connection.server.shutting_down or (
+            self.continue_pending and not self.request_complete
+        ):
+            # Closing after this response: say so (RFC 9112 §9.6). A client still waiting
+            # for 100 Continue never sent its body, so the connection cannot be reused
+            # (RFC 9110 §10.1.1: the server SHOULD say whether it will close).
             headers = [*headers, (b"connection", b"close")]
         self.status = status
         self.headers = headers

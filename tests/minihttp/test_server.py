@@ -394,6 +394,8 @@ def test_100_continue_is_not_sent_when_the_app_answers_without_reading(loop_fact
         response = read_until_closed(connection)
     assert response.startswith(b"HTTP/1.1 413 ")
     assert b"100 Continue" not in response
+    # The body never came, so the connection closes, and the response says so first.
+    assert b"connection: close\r\n" in response.lower()
 
 
 def test_100_continue_is_never_sent_after_the_final_response(loop_factory):
