@@ -35,7 +35,9 @@ from http import HTTPStatus
 from minihttp.chunked import LAST_CHUNK, encode_chunk
 from minihttp.errors import LocalProtocolError
 from minihttp.headers import (
+    FIELD_LINE_BYTES,
     check_outgoing_field,
+    checked_names,
     is_safe_outgoing_block,
     lowercase_outgoing_name,
     split_list,
@@ -136,10 +138,17 @@ class ResponseWriter:
                 f"head() called twice for one response (status {status} after {self.status}): "
                 "send one response per request"
             )
-        lines = [status_line(status)]
+        # This runs for every response, so the common cases of status_line(),
+        # lowercase_outgoing_name(), http_date_line() and is_safe_outgoing_block() are
+        # written in place below; each helper still handles everything else. (Measured:
+        # 1% of the instructions of a whole hello-world request, server included.)
+        line = STATUS_LINES.get(status) if type(status) is int else None
+        lines = [line if line is not None else status_line(status)]
         given: dict[bytes, bytes] = {}
         for name, value in headers:
-            lowered = lowercase_outgoing_name(name)
+            lowered = checked_names.get(name) if type(name) is bytes else None
+            if lowered is None:
+                lowered = lowercase_outgoing_name(name)
             if type(value) is not bytes:
                 check_outgoing_field(name, value)  # raises, naming the header
             if lowered in SERVER_CHOSEN_FIELDS:
@@ -159,12 +168,18 @@ class ResponseWriter:
             return self._checked_block(lines, headers)
         self._choose_framing(status, given, lines)
         if b"date" not in given:
-            lines.append(self.date_line or http_date_line())
+            date_line = self.date_line
+            if date_line is None:
+                date_line = _date_cache[2] if _date_cache[0] == int(time.time()) else http_date_line()
+            lines.append(date_line)
         if b"server" not in given and self.server_line is not None:
             lines.append(self.server_line)
         lines.append(b"\r\n")
         self._state = BODY
-        return self._checked_block(lines, headers)
+        block = b"".join(lines)
+        if len(block.translate(None, FIELD_LINE_BYTES)) != 2 * len(lines):
+            return self._checked_block(lines, headers)  # raises, naming the unsafe header
+        return block
 
     @staticmethod
     def _checked_block(lines: list[bytes], headers: list[tuple[bytes, bytes]]) -> bytes:
