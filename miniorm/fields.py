@@ -22,10 +22,10 @@ kind to its own type name and, where the driver does not, converts values::
 `datetime` columns hold naive datetimes unless `Field(timezone=True)` (then
 aware ones, and PostgreSQL's TIMESTAMPTZ).
 
-Reading `instance.email` does not go through the Column: a Column is a
-*non-data* descriptor (it defines only `__get__`), so Python finds the value in
-the instance's `__dict__` first. That keeps attribute reads as fast as on any
-plain object, which matters when a query loads thousands of rows.
+Reading or setting `instance.email` never meets the Column: the Column is not
+stored on the class at all (the metaclass hands it out for `User.email`, see
+`ModelMeta.__getattr__`), so an instance's attributes are as fast to read and
+write as on any plain object, which matters when a query loads thousands of rows.
 """
 
 from __future__ import annotations
@@ -157,15 +157,6 @@ class Column(ColumnLike):
         if self.default_factory is not None:
             return self.default_factory()
         return None if self.default is MISSING else self.default
-
-    def __get__(self, instance: Any, owner: type) -> Any:
-        if instance is None:
-            return self
-        # Reached only when the instance's __dict__ has no value: a deferred default.
-        raise AttributeError(
-            f"{owner.__name__}.{self.name} has no value on this instance: "
-            "it was never set (give the field a default, or set it before reading)"
-        )
 
     def __repr__(self) -> str:
         model = self.model.__name__ if self.model is not None else "?"

@@ -371,10 +371,8 @@ def refresh_instance(instance: Any, rows: list[tuple] | None, state: SessionStat
     if not rows:
         raise NoResultFound(f"cannot refresh {instance!r}: its row is not in the database")
     plan = state.plan(model)
-    row = list(rows[0])
-    for position, convert in plan.converters:
-        if row[position] is not None:
-            row[position] = convert(row[position])
-    instance.__dict__.update(zip(plan.names, row, strict=True))
-    object.__setattr__(instance, "_orm_modified", None)
+    row = plan.convert(rows[0])
+    for name, value in zip(plan.names, row, strict=True):
+        setattr(instance, name, value)
+    instance._orm_loaded = plan.snapshot(row)
     state.identity.put(model, row[plan.key_position], instance)

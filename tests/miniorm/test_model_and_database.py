@@ -128,10 +128,32 @@ def test_an_enum_with_mixed_value_types_cannot_be_stored():
         SqliteDialect().create_table_sql(Holder)
 
 
-def test_changing_a_column_records_it_for_the_next_flush():
+def test_a_new_instance_has_no_snapshot_until_it_is_inserted():
     user = User(email="a")
     user.name = "n"
-    assert user._orm_modified == {"name"}
+    assert user._orm_loaded is None and vars(user)["name"] == "n"
+
+
+def test_the_class_hands_out_columns_while_instances_hold_plain_values():
+    user = User(email="a@x.org")
+    assert User.email is User.__table__.columns["email"] and user.email == "a@x.org"
+    assert "email" not in vars(User) and "email" in dir(User)
+    with pytest.raises(AttributeError, match="has no attribute 'emial'"):
+        User.emial  # noqa: B018 - the lookup is the test
+
+
+def test_fields_of_an_abstract_base_become_columns_of_each_model():
+    class Stamped(Model):
+        __abstract__ = True
+        created_by: str = "system"
+
+    class Note(Stamped):
+        id: int | None = Field(default=None, primary_key=True)
+        text: str = ""
+
+    forget_models(Note)
+    assert Note.__table__.column_names == ("created_by", "id", "text")
+    assert (Note(text="x").created_by, Note.created_by.name) == ("system", "created_by")
 
 
 # -- database URLs -------------------------------------------------------------------

@@ -400,6 +400,87 @@ def test_a_model_built_with_an_unknown_field_is_refused():
         User(emial="a@x.org")
 
 
+# -- change tracking (the snapshot of miniorm.model) ----------------------------------
+
+def logged_statements(database_url, caplog, work):
+    """The SQL a fresh echoing Database runs for `work(session)`, after setup."""
+    from miniorm import Database
+
+    from .models import TEST_MODELS
+
+    database = Database(database_url, echo=True)
+    database.create_all(TEST_MODELS)
+    try:
+        with database.session() as session:
+            add_users(session, "a@x.org")
+        with caplog.at_level(logging.INFO, logger="miniorm"):
+            caplog.clear()
+            with database.session() as session:
+                work(session)
+        return [record.getMessage() for record in caplog.records if record.name == "miniorm"]
+    finally:
+        database.dispose()
+
+
+def test_only_the_changed_columns_are_written(database_url, caplog):
+    def work(session):
+        user = session.exec(select(User)).one()
+        user.name = "Grace"
+        session.commit()
+
+    updates = [m for m in logged_statements(database_url, caplog, work) if m.startswith("UPDATE")]
+    assert len(updates) == 1 and '"name"' in updates[0] and '"email"' not in updates[0]
+
+
+def test_setting_a_column_to_the_object_it_holds_writes_nothing(database_url, caplog):
+    def work(session):
+        user = session.exec(select(User)).one()
+        user.name = user.name
+        assert not session.state.has_changes()
+        session.commit()
+
+    assert not [m for m in logged_statements(database_url, caplog, work) if m.startswith("UPDATE")]
+
+
+def test_a_loaded_session_has_changes_once_a_column_is_set(db):
+    with db.session() as session:
+        add_users(session, "a@x.org", "b@x.org")
+    with db.session() as session:
+        first, second = session.exec(select(User).order_by(User.email)).all()
+        assert not session.state.has_changes()
+        second.age = 7
+        assert session.state.has_changes()
+        session.exec(select(User.id))  # autoflush writes the change...
+        assert not session.state.has_changes()  # ...and takes a new snapshot
+        assert session.exec(select(User.age).where(User.email == "b@x.org")).one() == 7
+
+
+def test_a_json_value_changed_in_place_is_written(db):
+    from .models import Everything
+
+    with db.session() as session:
+        row = Everything(document={"a": 1}, items=[1])
+        session.add(row)
+        session.commit()
+        key = row.id
+    with db.session() as session:
+        loaded = session.get(Everything, key)
+        loaded.document["b"] = 2
+        loaded.items.append(2)
+        session.commit()
+    with db.session() as session:
+        loaded = session.get(Everything, key)
+        assert (loaded.document, loaded.items) == ({"a": 1, "b": 2}, [1, 2])
+
+
+def test_a_refreshed_instance_has_no_changes_left(db):
+    with db.session() as session:
+        (user,) = add_users(session, "a@x.org")
+        session.exec(update(User).values(name="changed elsewhere"))
+        session.refresh(user)
+        assert user.name == "changed elsewhere" and not session.state.has_changes()
+
+
 # -- echo ---------------------------------------------------------------------------
 
 def test_echo_logs_each_statement_with_its_parameters_and_duration(database_url, caplog):
