@@ -99,7 +99,7 @@ import re
 from minihttp.chunked import parse_chunk_size_line
 from minihttp.errors import LocalProtocolError, RemoteProtocolError
 from minihttp.events import CONNECTION_CLOSED, NEED_DATA, BodyData, EndOfMessage
-from minihttp.headers import TOKEN, parse_field_lines
+from minihttp.headers import TOKEN, maybe_split_head, parse_field_lines
 from minihttp.limits import DEFAULT_LIMITS, Limits
 from minihttp.request_head import RequestHead, describe_request_line, interpret_head
 from minihttp.response import CONTINUE_RESPONSE, ResponseWriter, simple_response
@@ -167,7 +167,7 @@ class RequestParser:
 
     __slots__ = (
         "limits", "_buffer", "_start", "_search_from", "_request_line_complete", "_eof",
-        "_state", "_step", "_remaining", "_body_size", "_keep_alive", "_error",
+        "_state", "_remaining", "_body_size", "_keep_alive", "_error",
     )
 
     def __init__(self, limits: Limits | None = None) -> None:
@@ -178,7 +178,6 @@ class RequestParser:
         self._request_line_complete = False  # seen the CRLF ending the request line (414)
         self._eof = False
         self._state = IDLE
-        self._step = self._read_head  # the method that handles the current state
         self._remaining = 0  # bytes left of the body (BODY) or of the chunk (CHUNK_DATA)
         self._body_size = 0  # chunked body bytes so far, for max_body_size
         self._keep_alive = True  # may another request follow the current one
@@ -232,20 +231,18 @@ class RequestParser:
         or CONNECTION_CLOSED. Raises RemoteProtocolError on invalid input.
         """
         try:
-            return self._step()
+            return STATE_HANDLERS[self._state](self)
         except RemoteProtocolError as error:
             self._error = error
             self._state = ERROR
-            self._step = self._repeat_error
             raise
 
-    def _enter(self, state: str, step) -> None:
+    def _enter(self, state: str) -> None:
         if state not in TRANSITIONS[self._state]:
             raise LocalProtocolError(  # a bug in this module, never the peer's fault
                 f"parser cannot go from {self._state} to {state}"
             )
         self._state = state
-        self._step = step
         self._search_from = self._start
         self._request_line_complete = False
 
@@ -266,7 +263,7 @@ class RequestParser:
         data = bytes(self._buffer[self._start:])
         self._buffer = b""
         self._start = 0
-        self._enter(SWITCHED_PROTOCOL, self._switched_protocol)
+        self._enter(SWITCHED_PROTOCOL)
         return data
 
     def _switched_protocol(self):
@@ -288,13 +285,15 @@ class RequestParser:
         end = buffer.find(b"\r\n\r\n", self._search_from)
         if end == -1:
             return self._head_incomplete(buffer, start)
-        line_end = buffer.find(b"\r\n", start)
         limits = self.limits
-        match = REQUEST_LINE_PATTERN.fullmatch(buffer, start, line_end)
+        split = maybe_split_head(buffer[start:end])
+        if split is None:
+            split = _parse_head_strictly(buffer, start, end, limits)
+        request_line, headers = split
+        match = REQUEST_LINE_PATTERN.fullmatch(request_line)
         if (match is None or end + 4 - start > limits.max_header_bytes
-                or line_end - start > limits.max_request_line):
-            raise _invalid_head(buffer, start, line_end, end, limits)
-        headers = parse_field_lines(buffer, line_end + 2, end + 2) if line_end != end else []
+                or len(request_line) > limits.max_request_line):
+            raise _invalid_head(buffer, start, start + len(request_line), end, limits)
         if len(headers) > limits.max_headers:
             raise RemoteProtocolError(
                 431, f"request has {len(headers)} header lines, over the limit of "
@@ -306,10 +305,10 @@ class RequestParser:
         self._keep_alive = head.keep_alive
         if head.chunked:
             self._body_size = 0
-            self._enter(CHUNK_SIZE, self._read_chunk_size)
+            self._enter(CHUNK_SIZE)
         else:
             self._remaining = head.content_length or 0
-            self._enter(BODY, self._read_fixed_body)
+            self._enter(BODY)
         return head
 
     def _skip_empty_lines(self, buffer, start: int) -> int:
@@ -325,7 +324,7 @@ class RequestParser:
         size = len(buffer) - start
         if size == 0:  # between requests: the usual case, nothing to check
             if self._eof:
-                self._enter(CLOSED, self._closed)
+                self._enter(CLOSED)
                 return CONNECTION_CLOSED
             return NEED_DATA
         limits = self.limits
@@ -372,21 +371,21 @@ class RequestParser:
 
     def _end_message(self, trailers: list[tuple[bytes, bytes]]) -> EndOfMessage:
         if self._keep_alive:
-            self._enter(IDLE, self._read_head)
+            self._enter(IDLE)
             if self._start == len(self._buffer):
                 # Everything read is parsed: let go of the last bytes object, so an idle
                 # keep-alive connection does not pin the memory of its last request.
                 self._buffer = b""
                 self._start = self._search_from = 0
         else:
-            self._enter(MUST_CLOSE, self._after_closing_request)
+            self._enter(MUST_CLOSE)
             self._buffer = b""
             self._start = 0
         return EndOfMessage(trailers)
 
     def _after_closing_request(self):
         if self._eof:
-            self._enter(CLOSED, self._closed)
+            self._enter(CLOSED)
             return CONNECTION_CLOSED
         return NEED_DATA
 
@@ -410,14 +409,14 @@ class RequestParser:
         size = parse_chunk_size_line(buffer, start, line_end)
         self._start = line_end + 2
         if size == 0:
-            self._enter(TRAILERS, self._read_trailers)
+            self._enter(TRAILERS)
             return self._read_trailers()
         self._body_size += size
         maximum = self.limits.max_body_size
         if maximum is not None and self._body_size > maximum:
             raise _body_too_large(maximum)
         self._remaining = size
-        self._enter(CHUNK_DATA, self._read_chunk_data)
+        self._enter(CHUNK_DATA)
         return self._read_chunk_data()
 
     def _chunk_part_incomplete(self, buffer, start: int, what: str, overlap: int):
@@ -447,7 +446,7 @@ class RequestParser:
         self._start = start + take
         self._remaining = remaining - take
         if self._remaining == 0:
-            self._enter(CHUNK_DATA_END, self._read_chunk_data_end)
+            self._enter(CHUNK_DATA_END)
         return BodyData(data)
 
     def _read_chunk_data_end(self):
@@ -462,7 +461,7 @@ class RequestParser:
                 )
             return self._chunk_part_incomplete(buffer, start, "chunk", 2)
         self._start = start + 2
-        self._enter(CHUNK_SIZE, self._read_chunk_size)
+        self._enter(CHUNK_SIZE)
         return self._read_chunk_size()
 
     def _read_trailers(self):
@@ -492,6 +491,24 @@ class RequestParser:
         return self._end_message(trailers)
 
 
+# The method that reads in each state: next_event() calls the one for the
+# current state. (A table of plain functions rather than a bound method kept
+# on the parser: a bound method would point back at its parser, a reference
+# cycle that leaves every parser for the garbage collector to free.)
+STATE_HANDLERS = {
+    IDLE: RequestParser._read_head,
+    BODY: RequestParser._read_fixed_body,
+    CHUNK_SIZE: RequestParser._read_chunk_size,
+    CHUNK_DATA: RequestParser._read_chunk_data,
+    CHUNK_DATA_END: RequestParser._read_chunk_data_end,
+    TRAILERS: RequestParser._read_trailers,
+    MUST_CLOSE: RequestParser._after_closing_request,
+    CLOSED: RequestParser._closed,
+    ERROR: RequestParser._repeat_error,
+    SWITCHED_PROTOCOL: RequestParser._switched_protocol,
+}
+
+
 def _refuse_bare_line_ending(buffer, start: int, what: str, end: int | None = None) -> None:
     bare = BARE_LINE_ENDING_PATTERN.search(buffer, start, len(buffer) if end is None else end)
     if bare is not None:
@@ -504,6 +521,21 @@ def _bare_line_ending(bare: re.Match, what: str) -> RemoteProtocolError:
         400, f"{what} contains a bare {kind} at byte {bare.start()}: "
         "HTTP/1.1 lines end with CRLF (RFC 9112 §2.2)"
     )
+
+
+def _parse_head_strictly(buffer, start: int, end: int, limits: Limits):
+    """(request line, headers) the slow way, for a head maybe_split_head() declined.
+
+    The request line and the sizes are checked before the field lines, so that
+    a head with faults in both gets the same answer as on the fast path.
+    """
+    line_end = buffer.find(b"\r\n", start)
+    if (REQUEST_LINE_PATTERN.fullmatch(buffer, start, line_end) is None
+            or end + 4 - start > limits.max_header_bytes
+            or line_end - start > limits.max_request_line):
+        raise _invalid_head(buffer, start, line_end, end, limits)
+    headers = parse_field_lines(buffer, line_end + 2, end + 2) if line_end != end else []
+    return bytes(buffer[start:line_end]), headers
 
 
 def _invalid_head(buffer, start: int, line_end: int, end: int, limits: Limits):

@@ -576,9 +576,9 @@ class TestParserStates:
         changes = []
         enter = RequestParser._enter
 
-        def recording_enter(parser, state, step):
+        def recording_enter(parser, state):
             changes.append((parser.their_state, state))
-            enter(parser, state, step)
+            enter(parser, state)
 
         monkeypatch.setattr(RequestParser, "_enter", recording_enter)
         parse(data, feeding, eof=True)
@@ -593,7 +593,7 @@ class TestParserStates:
     def test_an_illegal_transition_is_refused_naming_both_states(self):
         parser = RequestParser()
         with pytest.raises(LocalProtocolError, match="IDLE to TRAILERS"):
-            parser._enter("TRAILERS", parser.next_event)
+            parser._enter("TRAILERS")
 
     def test_bytes_after_an_error_are_not_kept(self):
         parser = RequestParser()
