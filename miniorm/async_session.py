@@ -217,7 +217,7 @@ class AsyncSession(SessionBase):
             await self._flush()
             sql, params = self._get_query(model, key)
             rows, _ = await self._run(sql, params)
-            loaded = self.state.plan(model).load(rows, self.state.identity)
+            loaded = self.state.plan(model).load(rows, self.state.identity, distinct_keys=True)
             return loaded[0] if loaded else None
         finally:
             self._leave()

@@ -71,7 +71,9 @@ def shape_rows(query: Select, rows: list[tuple], state: Any) -> list[Any]:
     if len(elements) == 1:
         element = elements[0]
         if is_model(element):
-            return state.plan(element).load(rows, state.identity)
+            # Without a join, the rows come from the model's table alone: one per key.
+            distinct_keys = not query.joins and query.from_model in (None, element)
+            return state.plan(element).load(rows, state.identity, distinct_keys)
         return _convert_column(element, [row[0] for row in rows], state.dialect)
     # Several elements: slice each row into its parts.
     parts: list[list[Any]] = []

@@ -273,7 +273,7 @@ class Session(SessionBase):
             self._flush()
             sql, params = self._get_query(model, key)
             rows, _ = self._run(sql, params)
-            loaded = self.state.plan(model).load(rows, self.state.identity)
+            loaded = self.state.plan(model).load(rows, self.state.identity, distinct_keys=True)
             return loaded[0] if loaded else None
         finally:
             self._leave()
