@@ -280,7 +280,7 @@ class RequestParser:
     def _read_head(self):
         buffer = self._buffer
         start = self._start
-        if buffer.startswith(b"\r\n", start):
+        if buffer[start:start + 2] == b"\r\n":  # (a slice is cheaper than startswith's arguments)
             start = self._skip_empty_lines(buffer, start)
         end = buffer.find(b"\r\n\r\n", self._search_from)
         if end == -1:
