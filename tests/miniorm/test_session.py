@@ -474,6 +474,17 @@ def test_a_json_value_changed_in_place_is_written(db):
         assert (loaded.document, loaded.items) == ({"a": 1, "b": 2}, [1, 2])
 
 
+def test_a_queried_instance_is_found_by_key_and_can_be_deleted(db):
+    with db.session() as session:
+        (user,) = add_users(session, "a@x.org")
+    with db.session() as session:
+        queried = session.exec(select(User)).one()  # the map indexes it only when asked
+        assert session.get(User, user.id) is queried
+        session.delete(queried)
+        session.commit()
+        assert session.get(User, user.id) is None
+
+
 def test_a_refreshed_instance_has_no_changes_left(db):
     with db.session() as session:
         (user,) = add_users(session, "a@x.org")
