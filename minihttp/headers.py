@@ -110,7 +110,8 @@ def maybe_split_head(head: bytes | bytearray) -> tuple[bytes, list[tuple[bytes, 
     `headers` holds (lowercased name, value) pairs as parse_field_lines gives.
     Returns None when some field line is not the plain valid kind (a fault, or a
     value with trailing OWS): the caller then parses line by line, which strips
-    the OWS or names the fault. The request line is returned unchecked.
+    the OWS or names the fault. The request line is returned unchecked; `head`
+    must not be empty.
     """
     parts = HEAD_SPLIT_PATTERN.split(head)
     # The head holds one CRLF per field line, in front of it. Deleting every
@@ -120,9 +121,13 @@ def maybe_split_head(head: bytes | bytearray) -> tuple[bytes, list[tuple[bytes, 
     # or bare LF. The last value has no CRLF after it for the look-behind.
     if len(head.translate(None, FIELD_LINE_BYTES)) != len(parts) - 1 or head[-1] in OWS:
         return None
-    # The slices have equal lengths (1 + 2n parts); zip(strict=True) would say
-    # so at the price of a keyword call, which costs more than the zip itself.
-    return parts[0], list(zip(map(bytes.lower, parts[1::2]), parts[2::2]))  # noqa: B905
+    # zip takes a name through map() and then its value from the same iterator,
+    # so the pairs come out without two slices of `parts`. (zip(strict=True) is
+    # not needed, 1 + 2n parts pair up exactly, and a keyword call costs more
+    # than the zip itself.)
+    rest = iter(parts)
+    request_line = next(rest)
+    return request_line, list(zip(map(bytes.lower, rest), rest))  # noqa: B905
 
 
 def parse_field_lines_strictly(block: bytes, what: str) -> list[tuple[bytes, bytes]]:
