@@ -16,16 +16,22 @@ so a value never starts or ends with whitespace (the OWS around it is not part
 of it) and never holds a control character: no NUL, no bare CR, no LF.
 
 How this module checks a whole header block at C speed rather than byte by
-byte in Python: one regular expression matches one complete line, anchored
-with `^` (in MULTILINE mode `^` matches only at the start of the block or right
-after a LF) and ending in CRLF, with `.*` for the value (`.` stops at LF, and
-the regex engine runs `.*` as a tight loop, about twice as fast as a
-character class). Each match is therefore exactly one line. Then `translate`
-deletes every byte a field line may hold, in one C call: what is left is the
-CRs, the LFs and any forbidden byte. Exactly one CRLF per match left means
-every line matched and no value holds a control byte. When that check fails
-(or a value ends in whitespace, which the fast regex does not strip), the
-strict path parses line by line and names the first bad line and its fault.
+byte in Python. A request head (maybe_split_head) is cut by one regular
+expression *split* at every "CRLF name: OWS": the pieces are the request line,
+then name, value, name, value... The engine only looks for the next CRLF
+between cuts, which is cheaper than matching each line with a pattern (for a
+browser's 10 headers, about 2.9 us against 4.0 us for findall on this
+machine). Then `translate` deletes every byte a field line may hold, in one C
+call: what is left is the CRs, the LFs and any forbidden byte. Exactly one
+CRLF per cut left means every line was cut at a valid name and no value holds
+a control byte. Trailer sections, and a head the split declined, get the
+same check with a line pattern (parse_field_lines): one regular expression
+matches one complete line, anchored with `^` (in MULTILINE mode `^` matches
+only at the start of the block or right after a LF) and ending in CRLF, with
+`.*` for the value (`.` stops at LF, and the regex engine runs `.*` as a tight
+loop, about twice as fast as a character class). When the check fails (or a
+value ends in whitespace, which neither fast form strips), the strict path
+parses line by line and names the first bad line and its fault.
 
 Refused here, each for a reason:
 
