@@ -130,6 +130,9 @@ class ASGIMessageError(RuntimeError):
 
 METHOD_NAMES = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")}
 HTTP_VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
+# `b"%" in path` asks for a buffer of the needle first: ~3x the cost of looking for the
+# byte's value, measured with callgrind (1% of a whole hello-world request).
+PERCENT = ord("%")
 
 
 def build_http_scope(
@@ -154,7 +157,7 @@ def build_http_scope(
     raw_path, _, query_string = head.target.partition(b"?")
     if not raw_path.startswith(b"/"):
         raw_path = origin_path(raw_path)
-    if b"%" in raw_path:
+    if PERCENT in raw_path:  # an int: bytes finds it with memchr, no buffer protocol
         path = unquote_to_bytes(raw_path).decode("utf-8", "replace")
     else:
         path = raw_path.decode("utf-8", "replace")
