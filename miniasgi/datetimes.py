@@ -109,7 +109,18 @@ def _read_time_part(text: bytes, position: int) -> tuple[datetime.time, int]:
     if text[position + 2 : position + 3] != b":":
         raise DateParseError("invalid time separator, expected `:`")
     minute = _digits(text, position + 3, 2, "minute")
-    position += 5
+    second, microsecond, position = _read_seconds(text, position + 5)
+    if hour > 23:
+        raise DateParseError("hour value is outside expected range of 0-23")
+    if minute > 59:
+        raise DateParseError("minute value is outside expected range of 0-59")
+    if second > 59:
+        raise DateParseError("second value is outside expected range of 0-59")
+    return datetime.time(hour, minute, second, microsecond), position
+
+
+def _read_seconds(text: bytes, position: int) -> tuple[int, int, int]:
+    """Read the optional `:SS[.ffffff]` after HH:MM; return second, microsecond, end."""
     second = microsecond = 0
     if text[position : position + 1] == b":":
         second = _digits(text, position + 1, 2, "second")
@@ -123,13 +134,7 @@ def _read_time_part(text: bytes, position: int) -> tuple[datetime.time, int]:
                 raise DateParseError("second fraction digits missing after `.`")
             digits = text[start : min(position, start + 6)]  # finer than microseconds: cut
             microsecond = int(digits.ljust(6, b"0"))
-    if hour > 23:
-        raise DateParseError("hour value is outside expected range of 0-23")
-    if minute > 59:
-        raise DateParseError("minute value is outside expected range of 0-59")
-    if second > 59:
-        raise DateParseError("second value is outside expected range of 0-59")
-    return datetime.time(hour, minute, second, microsecond), position
+    return second, microsecond, position
 
 
 def _read_offset(text: bytes, position: int) -> tuple[datetime.tzinfo | None, int]:
@@ -293,19 +298,7 @@ def _clock_microseconds(data: bytes) -> int:
     if data[hours_end : hours_end + 1] != b":":
         raise DateParseError("invalid time separator, expected `:`")
     minute = _digits(data, hours_end + 1, 2, "minute")
-    position = hours_end + 3
-    second = microsecond = 0
-    if data[position : position + 1] == b":":
-        second = _digits(data, position + 1, 2, "second")
-        position += 3
-        if data[position : position + 1] == b".":
-            position += 1
-            start = position
-            while data[position : position + 1].isdigit():
-                position += 1
-            if position == start:
-                raise DateParseError("second fraction digits missing after `.`")
-            microsecond = int(data[start : min(position, start + 6)].ljust(6, b"0"))
+    second, microsecond, position = _read_seconds(data, hours_end + 3)
     if minute > 59:
         raise DateParseError("minute value is outside expected range of 0-59")
     if second > 59:
