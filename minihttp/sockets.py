@@ -169,17 +169,28 @@ class SocketOperationsMixin:
 
     async def sock_sendfile(self, sock, file, offset=0, count=None, *, fallback=True):
         """Send a file over non-blocking `sock` with plain reads and sock_sendall."""
-        file.seek(offset)
         total = 0
-        while count is None or total < count:
-            size = 64 * 1024 if count is None else min(64 * 1024, count - total)
-            chunk = file.read(size)
-            if not chunk:
-                break
+        for chunk in file_chunks(file, offset, count):
             await self.sock_sendall(sock, chunk)
             total += len(chunk)
         file.seek(offset + total)
         return total
+
+
+def file_chunks(file, offset: int = 0, count: int | None = None, size: int = 64 * 1024):
+    """Read `count` bytes of `file` from `offset` (to its end if None), `size` at a time.
+
+    Both sendfile fallbacks (sock_sendfile here, sendfile_by_writes in
+    minihttp.transports) send a file as the pieces this yields.
+    """
+    file.seek(offset)
+    total = 0
+    while count is None or total < count:
+        chunk = file.read(size if count is None else min(size, count - total))
+        if not chunk:
+            return
+        total += len(chunk)
+        yield chunk
 
 
 def _require_non_blocking(sock, method: str) -> None:

@@ -66,6 +66,8 @@ import logging
 import selectors
 import socket
 
+from minihttp.sockets import file_chunks
+
 __all__ = ["SocketTransport", "sendfile_by_writes"]
 
 logger = logging.getLogger("minihttp.loop")
@@ -448,13 +450,8 @@ async def sendfile_by_writes(transport, file, offset=0, count=None) -> int:
     """Copy `file` into `transport` in 64 KiB writes, waiting for the buffer to drain."""
     if not isinstance(transport, SocketTransport):
         raise TypeError(f"sendfile() needs a transport of this loop, got {transport!r}")
-    file.seek(offset)
     total = 0
-    while count is None or total < count:
-        size = 64 * 1024 if count is None else min(64 * 1024, count - total)
-        chunk = file.read(size)
-        if not chunk:
-            break
+    for chunk in file_chunks(file, offset, count):
         if transport.is_closing():
             raise ConnectionError(
                 f"the connection closed while sendfile() was sending ({total} bytes sent)"
