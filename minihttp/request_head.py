@@ -128,18 +128,9 @@ def interpret_head(
     expect_continue = (
         b"expect" in fields and version == b"1.1" and wants_continue(fields[b"expect"])
     )
-    # object.__new__ and eight stores instead of RequestHead(...): calling a
-    # class runs its __init__ in a frame of its own, which costs more here.
-    head = object.__new__(RequestHead)
-    head.method = method
-    head.target = target
-    head.http_version = version
-    head.headers = headers
-    head.keep_alive = keep_alive
-    head.expect_continue = expect_continue
-    head.content_length = content_length
-    head.chunked = chunked
-    return head
+    return RequestHead(
+        method, target, version, headers, keep_alive, expect_continue, content_length, chunked
+    )
 
 
 def combine_field_lines(headers: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
