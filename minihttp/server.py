@@ -415,11 +415,7 @@ class HTTPConnection(asyncio.Protocol):
             if len(held) < MAX_HELD_RESPONSES:
                 held.append(data)
                 return
-            self.write(data)
-        elif self.held_responses is None and self.transport is not None:
-            self.transport.write(data)  # nothing held back: the common case, one call less
-        else:
-            self.write(data)
+        self.write(data)
 
     def flush_after_next_app_step(self) -> None:
         """Flush held responses once the current app has run (and perhaps answered)."""
