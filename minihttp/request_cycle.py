@@ -38,6 +38,7 @@ from typing import Any
 from minihttp import http11
 from minihttp.asgi import ASGIMessageError
 from minihttp.errors import LocalProtocolError
+from minihttp.response import complete_response
 
 logger = logging.getLogger("minihttp.error")
 access_logger = logging.getLogger("minihttp.access")
@@ -70,7 +71,7 @@ class RequestCycle:
         self.connection = connection
         self.head = head
         self.scope = scope
-        self.writer = http11.ResponseWriter(head, server_header=connection.server.server_header)
+        self.writer: http11.ResponseWriter | None = None  # made for a response sent in parts
         self.body_chunks: list[bytes] = []
         self.body_buffered = 0
         self.request_complete = False
@@ -233,25 +234,44 @@ class RequestCycle:
         self.response_state = STARTED
 
     def write_body(self, body: bytes, more_body: bool) -> None:
-        writer = self.writer
+        connection = self.connection
         try:
             if self.response_state == STARTED:
-                data = writer.head(self.status, self.headers) + writer.body(body, more=more_body)
-                self.headers = ()
+                data = self.first_body(body, more_body)
             else:
-                data = writer.body(body, more=more_body)
+                data = self.writer.body(body, more=more_body)  # type: ignore[union-attr]
+                self.keep_alive = self.writer.keep_alive  # type: ignore[union-attr]
         except LocalProtocolError as error:
             raise ASGIMessageError(f"the app's response cannot be sent: {error}") from None
-        connection = self.connection
         if more_body:
             self.response_state = STREAMING
             connection.write(data)
             return
         self.response_state = COMPLETE
-        self.keep_alive = writer.keep_alive and not connection.server.shutting_down
+        if connection.server.shutting_down:
+            self.keep_alive = False
         connection.write_final(data)
         if self.waiter is not None:
             self.wake()  # a receive() waiting for http.disconnect
+
+    def first_body(self, body: bytes, more_body: bool) -> bytes:
+        """The head and the first body chunk, framed; sets keep_alive.
+
+        A body sent whole (the usual response) is framed in one call by
+        complete_response(); a streamed one gets a ResponseWriter to keep its
+        framing state across the chunks.
+        """
+        server = self.connection.server
+        headers, self.headers = self.headers, ()
+        if not more_body:
+            whole = complete_response(self.head, self.status, headers, body, server.server_line)
+            if whole is not None:
+                data, self.keep_alive = whole
+                return data
+        writer = self.writer = http11.ResponseWriter(self.head, server_header=server.server_header)
+        data = writer.head(self.status, headers) + writer.body(body, more=more_body)
+        self.keep_alive = writer.keep_alive
+        return data
 
     def log_access(self) -> None:
         scope = self.scope

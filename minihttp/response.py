@@ -5,6 +5,7 @@ how to tell it (RFC 9112 §6.3, in order):
 
     HEAD request, 1xx, 204, 304      no body at all, whatever the headers say
     the app gave Content-Length      exactly that many bytes follow
+    the body was sent whole          Content-Length: its size (complete_response)
     HTTP/1.1 request, no length      Transfer-Encoding: chunked (RFC 9112 §7.1)
     HTTP/1.0 request, no length      the body ends when we close the connection
 
@@ -18,12 +19,21 @@ costs more than the rest of a small response head, so it is computed once per
 second and cached. Server names the software (RFC 9110 §10.2.4) and can be
 turned off.
 
-Like the parser, this is sans-I/O: every method returns the bytes to send and
-writes nothing. It refuses header names that are not tokens and values with
-CR, LF or NUL (LocalProtocolError): a newline taken from user input into a
-header would let the user write headers of their own (response splitting).
-The check costs one `translate` over the finished head, not one regex per
-value, and each header name is checked once per process (names repeat).
+Like the parser, this is sans-I/O: every function returns the bytes to send
+and writes nothing. It refuses header names that are not tokens and values
+with CR, LF or NUL (LocalProtocolError): a newline taken from user input into
+a header would let the user write headers of their own (response splitting).
+Each (name, value) line is checked once per process and remembered
+(minihttp.headers.outgoing_line): responses repeat the same lines.
+
+Two ways to write a response, one rule set:
+
+- complete_response(): the common case, a body known in full (the app sent
+  its only body message). One call frames it by its length and returns head
+  and body as one bytes object.
+- ResponseWriter: everything else -- a body streamed in parts, HEAD, 1xx,
+  204 and 304, the app's own Transfer-Encoding or Connection -- with the
+  state that framing across several calls needs.
 """
 
 from __future__ import annotations
@@ -34,13 +44,7 @@ from http import HTTPStatus
 
 from minihttp.chunked import LAST_CHUNK, encode_chunk
 from minihttp.errors import LocalProtocolError
-from minihttp.headers import (
-    check_outgoing_field,
-    checked_names,
-    is_safe_outgoing_block,
-    lowercase_outgoing_name,
-    split_list,
-)
+from minihttp.headers import outgoing_line, split_list
 
 CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -67,20 +71,26 @@ def http_date(now: float | None = None) -> bytes:
     """The IMF-fixdate for `now` (default: the clock), cached per whole second."""
     second = int(time.time() if now is None else now)
     if _date_cache[0] != second:
-        date = formatdate(second, usegmt=True).encode("ascii")
-        _date_cache[1:] = [date, b"date: " + date + b"\r\n"]
-        _date_cache[0] = second
+        _set_date(second)
     return _date_cache[1]
 
 
 def http_date_line() -> bytes:
     """`date: <now>\r\n`, the Date field line for a response sent now (cached per second)."""
-    http_date()
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _set_date(second)
     return _date_cache[2]
 
 
-# The Server field line, built once per server name rather than per response.
-server_lines = {b"minihttp": b"server: minihttp\r\n"}
+def _set_date(second: int) -> None:
+    date = formatdate(second, usegmt=True).encode("ascii")
+    _date_cache[:] = [second, date, b"date: " + date + b"\r\n"]
+
+
+def server_line(server_header: bytes) -> bytes:
+    """The Server field line (RFC 9110 §10.2.4) naming `server_header`, checked like any field."""
+    return outgoing_line(b"server", server_header)[1]
 
 
 def status_line(status: int) -> bytes:
@@ -93,6 +103,67 @@ def status_line(status: int) -> bytes:
             )
         line = b"HTTP/1.1 %d \r\n" % status
     return line
+
+
+def field_lines(headers, lines: list[bytes]) -> dict[bytes, bytes]:
+    """Append the app's field lines to `lines`; return the fields the server reads.
+
+    Those are the framing fields (Content-Length, Transfer-Encoding,
+    Connection), which the server writes itself once it has chosen the
+    framing, and Date and Server, which it adds unless the app gave them.
+    Raises LocalProtocolError for a name that is not a token or a value with a
+    control character (outgoing_line), before anything is sent.
+    """
+    given: dict[bytes, bytes] = {}
+    for name, value in headers:
+        lowered, line = outgoing_line(name, value)
+        if lowered in SERVER_CHOSEN_FIELDS:
+            if lowered in FRAMING_FIELDS:
+                # Repeated lines are one list (RFC 9110 §5.3); _choose_framing judges it.
+                given[lowered] = given[lowered] + b", " + value if lowered in given else value
+                continue
+            given[lowered] = value
+        lines.append(line)
+    return given
+
+
+def complete_response(
+    request, status: int, headers, body: bytes, server_line: bytes | None
+) -> tuple[bytes, bool] | None:
+    """A whole response at once, for a body known in full: (bytes, keep_alive).
+
+    The common case -- the app sent its only body message -- needs none of
+    ResponseWriter's state: the length is known, so the head says
+    Content-Length even when the app gave none (no chunked coding for a body
+    sent whole), and head and body leave in one bytes object. Returns None for
+    what only ResponseWriter handles: HEAD, 204 and 304 (no body), 1xx,
+    Transfer-Encoding or Connection from the app, and a Content-Length that
+    does not match the body (ResponseWriter says what is wrong).
+    """
+    line = STATUS_LINES.get(status) if type(status) is int else None
+    if line is None or status < 200 or status == 204 or status == 304 or request.method == b"HEAD":
+        return None
+    lines = [line]
+    given = field_lines(headers, lines)
+    if given:  # the app set a field the server reads: the unusual ones go to ResponseWriter
+        if b"transfer-encoding" in given or b"connection" in given:
+            return None
+        length = given.get(b"content-length")
+        if length is not None and not (length.isdigit() and int(length) == len(body)):
+            return None
+    lines.append(b"content-length: %d\r\n" % len(body))
+    keep_alive = request.keep_alive
+    if not keep_alive:
+        lines.append(b"connection: close\r\n")
+    elif request.http_version == b"1.0":
+        lines.append(b"connection: keep-alive\r\n")
+    if b"date" not in given:
+        lines.append(http_date_line())
+    if server_line is not None and b"server" not in given:
+        lines.append(server_line)
+    lines.append(b"\r\n")
+    lines.append(body)
+    return b"".join(lines), keep_alive
 
 
 class ResponseWriter:
@@ -112,13 +183,9 @@ class ResponseWriter:
         self, request, *, server_header: bytes | None = b"minihttp", date: bytes | None = None
     ) -> None:
         self.request = request
-        if server_header is None:
-            self.server_line = None
-        else:
-            self.server_line = (server_lines.get(server_header)
-                                or b"server: " + server_header + b"\r\n")
+        self.server_line = None if server_header is None else server_line(server_header)
         # None: the cached clock (tests pass a fixed date)
-        self.date_line = b"date: " + date + b"\r\n" if date else None
+        self.date_line = outgoing_line(b"date", date)[1] if date else None
         self.keep_alive = request.keep_alive
         self.status = 0
         self._state = HEAD
@@ -137,54 +204,23 @@ class ResponseWriter:
                 f"head() called twice for one response (status {status} after {self.status}): "
                 "send one response per request"
             )
-        # This runs for every response, so the common cases of status_line(),
-        # lowercase_outgoing_name() and http_date_line() (a dict lookup each) are
-        # written in place below; each helper still handles everything else.
-        line = STATUS_LINES.get(status) if type(status) is int else None
-        lines = [line if line is not None else status_line(status)]
-        given: dict[bytes, bytes] = {}
-        for name, value in headers:
-            lowered = checked_names.get(name) if type(name) is bytes else None
-            if lowered is None:
-                lowered = lowercase_outgoing_name(name)
-            if type(value) is not bytes:
-                check_outgoing_field(name, value)  # raises, naming the header
-            if lowered in SERVER_CHOSEN_FIELDS:
-                if lowered in FRAMING_FIELDS:
-                    if not value.isdigit():  # digits (a Content-Length) are safe as they are
-                        check_outgoing_field(name, value)
-                    given[lowered] = given[lowered] + b", " + value if lowered in given else value
-                    continue
-                given[lowered] = value
-            lines.append(name + b": " + value + b"\r\n")
+        lines = [status_line(status)]
+        given = field_lines(headers, lines)
         self.status = status
         if status < 200:
             if status == 101:  # the connection now speaks another protocol
                 self.keep_alive = False
                 self._state = DONE
             lines.append(b"\r\n")
-            return self._checked_block(lines, headers)
+            return b"".join(lines)
         self._choose_framing(status, given, lines)
         if b"date" not in given:
-            date_line = self.date_line
-            if date_line is None:
-                date_line = _date_cache[2] if _date_cache[0] == int(time.time()) else http_date_line()
-            lines.append(date_line)
+            lines.append(self.date_line or http_date_line())
         if b"server" not in given and self.server_line is not None:
             lines.append(self.server_line)
         lines.append(b"\r\n")
         self._state = BODY
-        return self._checked_block(lines, headers)
-
-    @staticmethod
-    def _checked_block(lines: list[bytes], headers: list[tuple[bytes, bytes]]) -> bytes:
-        """Join the head's lines, refusing it if any value holds CR, LF, NUL or a control."""
-        block = b"".join(lines)
-        if not is_safe_outgoing_block(block, len(lines)):
-            for name, value in headers:
-                check_outgoing_field(name, value)  # raises, naming the first unsafe header
-            raise LocalProtocolError(f"the response head {block[:200]!r} holds a control byte")
-        return block
+        return b"".join(lines)
 
     def _choose_framing(self, status: int, given: dict[bytes, bytes], lines: list[bytes]) -> None:
         length = given.get(b"content-length")

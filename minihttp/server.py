@@ -73,6 +73,7 @@ from minihttp import http11
 from minihttp.asgi import ASGI_VERSION, HTTP_SPEC_VERSION, build_http_scope
 from minihttp.errors import RemoteProtocolError
 from minihttp.request_cycle import BODY_HIGH_WATER, RequestCycle, access_logger
+from minihttp.response import server_line
 
 logger = logging.getLogger("minihttp.error")
 
@@ -92,6 +93,7 @@ class ServerState:
     __slots__ = (
         "app", "config", "loop", "connections", "requests_in_flight", "lifespan_state",
         "asgi_versions", "shutting_down", "cycle_class", "limits", "server_header",
+        "server_line",
         "last_address", "access_log", "limit_concurrency",
     )
 
@@ -108,6 +110,7 @@ class ServerState:
         self.cycle_class = RequestCycle
         self.limits = config.limits
         self.server_header = b"minihttp" if config.server_header else None
+        self.server_line = server_line(b"minihttp") if config.server_header else None
         self.last_address: tuple[str, int] | None = None
         self.limit_concurrency = config.limit_concurrency
         # Read once: a logger's level is not expected to change while serving.

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minihttp.errors import LocalProtocolError
+from minihttp.headers import checked_lines, outgoing_line
 from minihttp.http11 import CONTINUE_RESPONSE, RequestHead, ResponseWriter, simple_response
-from minihttp.response import http_date
+from minihttp.response import complete_response, http_date
 
 DATE = b"Sun, 06 Nov 1994 08:49:37 GMT"
 
@@ -270,6 +271,81 @@ class TestWriterStates:
             response_writer.body(b"x", more=False)
 
 
+class TestCompleteResponse:
+    """complete_response(): a body sent whole is framed by its length, in one call."""
+
+    SERVER = b"server: minihttp\r\n"
+
+    def test_a_body_without_a_length_gets_content_length_not_chunked(self):
+        wire, keep_alive = complete_response(request(), 200, [(b"content-type", b"text/plain")],
+                                             b"hello", self.SERVER)
+        assert keep_alive is True
+        assert wire.startswith(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n")
+        assert b"content-length: 5\r\n" in wire and b"transfer-encoding" not in wire
+        assert b"server: minihttp\r\n" in wire and b"\r\ndate: " in wire
+        assert wire.endswith(b"\r\n\r\nhello")
+        events = read_with_h11(b"GET", b"1.1", wire)
+        assert (events[0].status_code, bytes(events[1].data)) == (200, b"hello")
+
+    def test_the_apps_matching_length_is_written_once(self):
+        wire, _ = complete_response(request(), 200, [(b"Content-Length", b"5")], b"hello", None)
+        assert wire.lower().count(b"content-length") == 1
+        assert b"server:" not in wire
+
+    def test_the_apps_date_and_server_are_kept_and_not_repeated(self):
+        headers = [(b"date", DATE), (b"server", b"edge")]
+        wire, _ = complete_response(request(), 200, headers, b"", self.SERVER)
+        assert wire.count(b"date: ") == 1 and b"date: " + DATE in wire
+        assert wire.count(b"server: ") == 1 and b"server: edge\r\n" in wire
+
+    @pytest.mark.parametrize(("version", "keep_alive", "line"), [
+        (b"1.1", False, b"connection: close\r\n"),
+        (b"1.0", False, b"connection: close\r\n"),
+        (b"1.0", True, b"connection: keep-alive\r\n"),
+    ])
+    def test_the_connection_header_says_what_happens_next(self, version, keep_alive, line):
+        wire, kept = complete_response(request(version=version, keep_alive=keep_alive), 200, [],
+                                       b"x", None)
+        assert kept is keep_alive
+        assert line in wire and b"content-length: 1\r\n" in wire
+
+    @pytest.mark.parametrize(("method", "status", "headers"), [
+        (b"HEAD", 200, []),
+        (b"GET", 204, []),
+        (b"GET", 304, []),
+        (b"GET", 101, []),
+        (b"GET", 1000, []),
+        (b"GET", "200", []),
+        (b"GET", 200, [(b"transfer-encoding", b"chunked")]),
+        (b"GET", 200, [(b"connection", b"close")]),
+        (b"GET", 200, [(b"content-length", b"4")]),
+        (b"GET", 200, [(b"content-length", b"+5")]),
+    ])
+    def test_anything_unusual_is_left_to_the_response_writer(self, method, status, headers):
+        assert complete_response(request(method=method), status, headers, b"hello", None) is None
+
+    @pytest.mark.parametrize(("name", "value"), [
+        (b"location", b"/ok\r\nSet-Cookie: stolen=1"),
+        (b"x-null", b"a\x00b"),
+        (b"bad name", b"v"),
+        (b"x-bytearray", bytearray(b"v")),
+        (b"x-str-value", "v"),
+    ])
+    def test_unsafe_or_mistyped_fields_are_refused(self, name, value):
+        with pytest.raises(LocalProtocolError):
+            complete_response(request(), 200, [(name, value)], b"", None)
+
+    def test_a_checked_line_is_remembered_and_an_unsafe_one_never_is(self):
+        assert outgoing_line(b"X-Remembered", b"yes") == (b"x-remembered", b"X-Remembered: yes\r\n")
+        assert (b"X-Remembered", b"yes") in checked_lines
+        with pytest.raises(LocalProtocolError):
+            outgoing_line(b"X-Remembered", b"yes\r\nx: 1")
+        assert (b"X-Remembered", b"yes\r\nx: 1") not in checked_lines
+        long_value = b"v" * 1000
+        assert outgoing_line(b"x-long", long_value)[1] == b"x-long: " + long_value + b"\r\n"
+        assert (b"x-long", long_value) not in checked_lines
+
+
 class TestSimpleResponse:
     def test_a_simple_response_is_a_whole_text_response_that_closes(self):
         response = simple_response(400, "request line is malformed")
@@ -360,7 +436,7 @@ SAFE_VALUE_BYTES = bytes([9, *range(0x20, 0x7F), *range(0x80, 0x100)])
 @given(name=st.sampled_from([b"x-custom", b"content-type", b"set-cookie", b"location"]),
        value=st.binary(max_size=40))
 def test_a_head_is_written_exactly_when_every_value_is_free_of_controls(name, value):
-    # The writer checks a whole head with one pass; the law is the per-value rule.
+    # The writer checks each line once and remembers it; the law is the per-value rule.
     safe = all(byte in SAFE_VALUE_BYTES for byte in value)
     response = writer()
     if safe:
@@ -369,3 +445,36 @@ def test_a_head_is_written_exactly_when_every_value_is_free_of_controls(name, va
     else:
         with pytest.raises(LocalProtocolError, match=name.decode()):
             response.head(200, [(name, value), (b"content-length", b"0")])
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    method=st.sampled_from([b"GET", b"POST", b"HEAD"]),
+    version=st.sampled_from([b"1.1", b"1.0"]),
+    status=st.sampled_from([200, 201, 204, 301, 304, 404, 500]),
+    fields=st.lists(st.tuples(response_field_names, response_field_values), max_size=6),
+    body=st.binary(max_size=60),
+    declare_length=st.booleans(),
+)
+def test_a_complete_response_reads_back_like_the_writers(
+    method, version, status, fields, body, declare_length
+):
+    headers = list(fields)
+    if declare_length:
+        headers.append((b"content-length", b"%d" % len(body)))
+    whole = complete_response(request(method=method, version=version), status, headers, body,
+                              None)
+    if method == b"HEAD" or status in (204, 304):
+        assert whole is None
+        return
+    assert whole is not None
+    wire, keep_alive = whole
+    assert keep_alive is (version == b"1.1")
+    events = read_with_h11(method, version, wire)
+    assert events[0].status_code == status
+    received = [(name, value) for name, value in events[0].headers
+                if name not in (b"date", b"content-length", b"connection")]
+    assert received == [(name.lower(), value) for name, value in fields]
+    assert dict(events[0].headers)[b"content-length"] == b"%d" % len(body)
+    assert b"".join(bytes(e.data) for e in events if type(e) is h11.Data) == body
+    assert type(events[-1]) is h11.EndOfMessage
