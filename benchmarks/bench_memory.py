@@ -16,7 +16,7 @@ import socket
 import time
 
 from benchmarks.bench_servers import HELLO_APP, baseline_for
-from benchmarks.servers import ServerSpec, running_server
+from benchmarks.servers import ServerSpec, running_server, server_pid
 
 SERVERS = [
     ServerSpec("minihttp", "mini"),
@@ -34,29 +34,6 @@ def resident_kilobytes(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError(f"no VmRSS line for pid {pid}")
-
-
-def server_pid(port: int) -> int:
-    """The pid of the process listening on `port` (the server, not taskset's wrapper)."""
-    wanted = f":{port:04X}"
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as lines:
-            for line in list(lines)[1:]:
-                fields = line.split()
-                if fields[1].endswith(wanted) and fields[3] == "0A":  # 0A: LISTEN
-                    inodes.add(fields[9])
-    import os
-
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                if target.startswith("socket:[") and target[8:-1] in inodes:
-                    return int(pid)
-        except OSError:
-            continue
-    raise RuntimeError(f"no process listens on port {port}")
 
 
 def open_idle_connections(port: int, count: int) -> list[socket.socket]:

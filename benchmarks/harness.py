@@ -62,8 +62,9 @@ def find_baseline(rows: list[dict], row: dict) -> dict | None:
 
 def markdown_table(rows: list[dict]) -> str:
     lines = [
-        "| suite | case | implementation | median | min–max | vs baseline | p50 / p99 ms |",
-        "|---|---|---|---:|---:|---|---:|",
+        "| suite | case | implementation | median | min–max | vs baseline | p50 / p99 ms "
+        "| server CPU µs/request |",
+        "|---|---|---|---:|---:|---|---:|---:|",
     ]
     for row in rows:
         unit = row.get("unit", "ops/s")
@@ -74,9 +75,11 @@ def markdown_table(rows: list[dict]) -> str:
         latency = ""
         if "latency_p50_ms" in row:
             latency = f"{row['latency_p50_ms']:.2f} / {row['latency_p99_ms']:.2f}"
+        cpu = row.get("cpu_us_per_request")
+        cpu = "" if cpu is None else f"{cpu:.1f}"
         lines.append(
             f"| {row['suite']} | {row['case']} | {row['impl']} | {number(row['median'])} {unit} "
-            f"| {number(row['min'])}–{number(row['max'])} | {ratio} | {latency} |"
+            f"| {number(row['min'])}–{number(row['max'])} | {ratio} | {latency} | {cpu} |"
         )
     return "\n".join(lines)
 

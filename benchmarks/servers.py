@@ -111,3 +111,33 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
     if process.stderr:
         process.stderr.close()
+
+
+def server_pid(port: int) -> int:
+    """The pid of the process listening on `port` (the server, not taskset's wrapper)."""
+    wanted = f":{port:04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if fields[1].endswith(wanted) and fields[3] == "0A":  # 0A: LISTEN
+                    inodes.add(fields[9])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    return int(pid)
+        except OSError:
+            continue
+    raise RuntimeError(f"no process listens on port {port}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process `pid` has used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # Fields 14 and 15 (utime, stime) in clock ticks; the name (field 2) may hold
+        # spaces, so count from after its closing parenthesis.
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

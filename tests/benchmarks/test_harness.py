@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -16,7 +17,8 @@ import pytest
 
 from benchmarks import harness
 from benchmarks.load import RequestSpec, parse_wrk_output, run_builtin
-from benchmarks.servers import ServerSpec, running_server
+from benchmarks.measure import LoadShape, measure_server
+from benchmarks.servers import ServerSpec, cpu_seconds, running_server
 
 WRK_REPORT = """Running 1s test @ http://127.0.0.1:8000/
   1 threads and 8 connections
@@ -76,6 +78,26 @@ def test_results_are_saved_as_json_and_a_chart(tmp_path):
     pytest.importorskip("matplotlib")
     assert tmp_path / "latest.png" in written
     assert (tmp_path / "latest.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_cpu_seconds_grows_with_the_work_a_process_does():
+    before = cpu_seconds(os.getpid())
+    total = 0
+    while cpu_seconds(os.getpid()) == before:  # the clock ticks every 10 ms
+        total += sum(range(10_000))
+    assert cpu_seconds(os.getpid()) > before and total > 0
+
+
+@pytest.mark.slow
+def test_a_server_row_carries_the_servers_cpu_per_request():
+    spec = ServerSpec("uvicorn", "asyncio", "h11")
+    shape = LoadShape(duration=1.0, connections=2, repeats=1, warmup=0.2)
+    row = measure_server(spec, "benchmarks.apps:hello", RequestSpec(), shape, case="hello",
+                         baseline=None)
+    assert row["ops_per_sec"] > 0
+    assert row["cpu_us_per_request"] > 0
+    assert f"{row['cpu_us_per_request']:.1f} |" in harness.markdown_table(
+        harness.summarize("servers", [row]))
 
 
 @pytest.mark.slow
