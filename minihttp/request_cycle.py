@@ -20,8 +20,9 @@ https://asgi.readthedocs.io/en/latest/specs/www.html):
   Any other (state, message) pair is the application's mistake: send()
   raises ASGIMessageError naming both, the server logs it and answers 500.
   The head waits for the first body message, so that the common response
-  (start, then one body) is one write (``minihttp.http11.ResponseWriter``
-  frames it).
+  (start, then one body) is one write, framed by its length in one call
+  (``minihttp.response.complete_response``); a body sent in parts gets a
+  ``minihttp.http11.ResponseWriter``, which keeps the framing state.
 - ``run_app()`` is the task body: it turns the app's faults into a 500 while
   nothing is on the wire yet, or a closed connection once half a response
   has gone out, and tells the connection when the app is done.
