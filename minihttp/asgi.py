@@ -16,9 +16,9 @@ The framework describes the same messages from its own side; nothing is shared
 across the boundary except the dicts themselves, which is the point of ASGI.
 
 The types are ``TypedDict``: at run time they are plain dicts (no cost per
-request), for the reader and a type checker they name every key. The one
-function here, :func:`build_http_scope`, is where a parsed request head
-becomes a scope.
+request), for the reader and a type checker they name every key.
+:func:`build_http_scope` is where a parsed request head becomes a scope
+(starting from :func:`scope_template`, the fields a server fills in once).
 
 The HTTP exchange, one request (the server keeps this order)::
 
@@ -135,24 +135,49 @@ HTTP_VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
 PERCENT = ord("%")
 
 
+def scope_template(root_path: str, asgi_versions: ASGIVersions) -> HTTPScope:
+    """The fields that every request's scope on one server shares, filled in once.
+
+    build_http_scope() starts each scope as a copy of this and sets the
+    request's own fields: copying a prepared dict and setting nine keys takes
+    about half the time of building all thirteen from a literal (~0.25 us per
+    request, measured with timeit).
+    """
+    return {
+        "type": "http",
+        "asgi": asgi_versions,
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "root_path": root_path,
+        "headers": [],
+        "client": None,
+        "server": None,
+        "state": {},
+    }
+
+
 def build_http_scope(
     head: Any,
     client: tuple[str, int] | None,
     server: tuple[str, int] | None,
-    root_path: str,
+    template: HTTPScope,
     lifespan_state: dict[str, Any],
-    asgi_versions: ASGIVersions,
 ) -> HTTPScope:
     """The scope for one request head (a minihttp.http11.RequestHead).
 
-    The target is split at the first "?" into raw_path and query_string; the
-    path is percent-decoded as UTF-8 (invalid sequences become U+FFFD, as
-    Uvicorn does). An absolute-form target (``http://host/path``, RFC 9112
-    §3.2.2) contributes only its path. root_path is prefixed to both path and
-    raw_path: the spec's WSGI-compatibility section reads path as the full
-    path (SCRIPT_NAME + PATH_INFO), and Uvicorn and Starlette (since its
-    root_path rework, PR 2400) agree, so routers strip root_path themselves.
-    Raises ValueError for a target that has no path at all.
+    `template` is the server's scope_template(). The target is split at the
+    first "?" into raw_path and query_string; the path is percent-decoded as
+    UTF-8 (invalid sequences become U+FFFD, as Uvicorn does). An
+    absolute-form target (``http://host/path``, RFC 9112 §3.2.2) contributes
+    only its path. root_path is prefixed to both path and raw_path: the spec's
+    WSGI-compatibility section reads path as the full path (SCRIPT_NAME +
+    PATH_INFO), and Uvicorn and Starlette (since its root_path rework, PR
+    2400) agree, so routers strip root_path themselves. Raises ValueError for
+    a target that has no path at all.
     """
     raw_path, _, query_string = head.target.partition(b"?")
     if not raw_path.startswith(b"/"):
@@ -161,25 +186,22 @@ def build_http_scope(
         path = unquote_to_bytes(raw_path).decode("utf-8", "replace")
     else:
         path = raw_path.decode("utf-8", "replace")
+    root_path = template["root_path"]
     if root_path:
         path = root_path + path
         raw_path = root_path.encode("utf-8") + raw_path
     method = head.method
-    return {
-        "type": "http",
-        "asgi": asgi_versions,
-        "http_version": HTTP_VERSIONS.get(head.http_version) or head.http_version.decode(),
-        "method": METHOD_NAMES.get(method) or method.decode("ascii"),
-        "scheme": "http",
-        "path": path,
-        "raw_path": raw_path,
-        "query_string": query_string,
-        "root_path": root_path,
-        "headers": head.headers,
-        "client": client,
-        "server": server,
-        "state": lifespan_state.copy(),
-    }
+    scope = template.copy()
+    scope["http_version"] = HTTP_VERSIONS.get(head.http_version) or head.http_version.decode()
+    scope["method"] = METHOD_NAMES.get(method) or method.decode("ascii")
+    scope["path"] = path
+    scope["raw_path"] = raw_path
+    scope["query_string"] = query_string
+    scope["headers"] = head.headers
+    scope["client"] = client
+    scope["server"] = server
+    scope["state"] = lifespan_state.copy()
+    return scope
 
 
 def origin_path(target: bytes) -> bytes:

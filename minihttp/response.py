@@ -44,7 +44,7 @@ from http import HTTPStatus
 
 from minihttp.chunked import LAST_CHUNK, encode_chunk
 from minihttp.errors import LocalProtocolError
-from minihttp.headers import outgoing_line, split_list
+from minihttp.headers import checked_lines, outgoing_line, split_list
 
 CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -116,7 +116,10 @@ def field_lines(headers, lines: list[bytes]) -> dict[bytes, bytes]:
     """
     given: dict[bytes, bytes] = {}
     for name, value in headers:
-        lowered, line = outgoing_line(name, value)
+        try:  # the lookup outgoing_line() starts with, without a call per line
+            lowered, line = checked_lines[name, value]
+        except (KeyError, TypeError):  # a line not seen yet, or not bytes at all
+            lowered, line = outgoing_line(name, value)
         if lowered in SERVER_CHOSEN_FIELDS:
             if lowered in FRAMING_FIELDS:
                 # Repeated lines are one list (RFC 9110 §5.3); _choose_framing judges it.

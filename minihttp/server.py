@@ -70,7 +70,7 @@ from collections.abc import Callable
 from typing import Any
 
 from minihttp import http11
-from minihttp.asgi import ASGI_VERSION, HTTP_SPEC_VERSION, build_http_scope
+from minihttp.asgi import ASGI_VERSION, HTTP_SPEC_VERSION, build_http_scope, scope_template
 from minihttp.errors import RemoteProtocolError
 from minihttp.request_cycle import BODY_HIGH_WATER, RequestCycle, access_logger
 from minihttp.response import server_line
@@ -92,7 +92,7 @@ class ServerState:
 
     __slots__ = (
         "app", "config", "loop", "connections", "requests_in_flight", "lifespan_state",
-        "asgi_versions", "shutting_down", "cycle_class", "limits", "server_header",
+        "scope_template", "shutting_down", "cycle_class", "limits", "server_header",
         "server_line",
         "last_address", "access_log", "limit_concurrency",
     )
@@ -104,8 +104,10 @@ class ServerState:
         self.connections: set[HTTPConnection] = set()
         self.requests_in_flight = 0
         self.lifespan_state: dict[str, Any] = {}
-        # One dict shared by every scope: treat it as read-only.
-        self.asgi_versions = {"version": ASGI_VERSION, "spec_version": HTTP_SPEC_VERSION}
+        # The fields every scope shares; its "asgi" dict is shared too: treat it as read-only.
+        self.scope_template = scope_template(
+            config.root_path, {"version": ASGI_VERSION, "spec_version": HTTP_SPEC_VERSION}
+        )
         self.shutting_down = False
         self.cycle_class = RequestCycle
         self.limits = config.limits
@@ -328,8 +330,8 @@ class HTTPConnection(asyncio.Protocol):
             return
         try:
             scope = build_http_scope(
-                head, self.client, self.server_address, server.config.root_path,
-                server.lifespan_state, server.asgi_versions,
+                head, self.client, self.server_address, server.scope_template,
+                server.lifespan_state,
             )
         except ValueError as error:
             if head.method == b"CONNECT":

@@ -382,7 +382,7 @@ def test_any_split_of_a_pipelined_stream_gets_the_same_answers_in_order(run_asyn
 
 # -- ASGI HTTP spec: from a request head to the scope (table) ----------------------------------
 
-from minihttp.asgi import build_http_scope  # noqa: E402
+from minihttp.asgi import build_http_scope, scope_template  # noqa: E402
 from minihttp.http11 import RequestHead  # noqa: E402
 
 SCOPE_CASES = [
@@ -405,8 +405,8 @@ SCOPE_CASES = [
 @pytest.mark.parametrize(("target", "root_path", "path", "raw_path", "query"), SCOPE_CASES)
 def test_the_scope_splits_and_decodes_the_target(target, root_path, path, raw_path, query):
     head = RequestHead(b"GET", target, b"1.1", [(b"host", b"x")])
-    scope = build_http_scope(head, ("1.2.3.4", 5), ("127.0.0.1", 80), root_path, {"k": 1},
-                             {"version": "3.0", "spec_version": "2.3"})
+    template = scope_template(root_path, {"version": "3.0", "spec_version": "2.3"})
+    scope = build_http_scope(head, ("1.2.3.4", 5), ("127.0.0.1", 80), template, {"k": 1})
     assert (scope["path"], scope["raw_path"], scope["query_string"]) == (path, raw_path, query)
     assert scope["root_path"] == root_path
     assert scope["client"] == ("1.2.3.4", 5) and scope["server"] == ("127.0.0.1", 80)
@@ -415,16 +415,19 @@ def test_the_scope_splits_and_decodes_the_target(target, root_path, path, raw_pa
 def test_each_scope_gets_its_own_copy_of_the_lifespan_state():
     state = {"pool": "shared object"}
     head = RequestHead(b"GET", b"/", b"1.1", [])
-    first = build_http_scope(head, None, None, "", state, {"version": "3.0"})
+    template = scope_template("", {"version": "3.0"})
+    first = build_http_scope(head, None, None, template, state)
     first["state"]["added"] = True
-    second = build_http_scope(head, None, None, "", state, {"version": "3.0"})
+    first["path_params"] = {"id": 1}  # frameworks add keys to the scope they were given
+    second = build_http_scope(head, None, None, template, state)
     assert second["state"] == {"pool": "shared object"} and state == second["state"]
+    assert "path_params" not in second and "path_params" not in template
 
 
 def test_a_connect_authority_target_has_no_path_and_is_refused_with_a_reason():
     head = RequestHead(b"CONNECT", b"example.com:443", b"1.1", [(b"host", b"example.com:443")])
     with pytest.raises(ValueError, match="is not a path"):
-        build_http_scope(head, None, None, "", {}, {"version": "3.0"})
+        build_http_scope(head, None, None, scope_template("", {"version": "3.0"}), {})
 
 
 def test_two_tasks_waiting_in_receive_are_both_woken_by_a_disconnect(run_async):
