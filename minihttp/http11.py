@@ -99,7 +99,13 @@ import re
 from minihttp.chunked import parse_chunk_size_line
 from minihttp.errors import LocalProtocolError, RemoteProtocolError
 from minihttp.events import CONNECTION_CLOSED, NEED_DATA, BodyData, EndOfMessage
-from minihttp.headers import TOKEN, maybe_split_head, parse_field_lines
+from minihttp.headers import (
+    FIELD_LINE,
+    FIELD_LINE_SPLIT_PATTERN,
+    TOKEN,
+    maybe_split_head,
+    parse_field_lines,
+)
 from minihttp.limits import DEFAULT_LIMITS, Limits
 from minihttp.request_head import RequestHead, describe_request_line, interpret_head
 from minihttp.response import CONTINUE_RESPONSE, ResponseWriter, simple_response
@@ -151,7 +157,16 @@ TRANSITIONS = {
 # States in which feed() keeps no bytes.
 NOT_READING = frozenset((MUST_CLOSE, ERROR, SWITCHED_PROTOCOL))
 
-REQUEST_LINE_PATTERN = re.compile(rb"(" + TOKEN + rb") ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])")
+REQUEST_LINE = rb"(" + TOKEN + rb") ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])"
+REQUEST_LINE_PATTERN = re.compile(REQUEST_LINE)
+# A whole plain head in one match: the request line (groups: method, target,
+# version), the field lines (group 4) and the empty line that ends the head.
+# Each field line is a token name, a colon and a value with no control byte
+# that does not end in whitespace (FIELD_LINE), so a match proves what the
+# line-by-line check would, in one C call; anything else is left to
+# _find_head_carefully. A value holds no CR, so the repetition cannot run past
+# the first empty line and cannot backtrack its way into a slow match.
+HEAD_PATTERN = re.compile(REQUEST_LINE + rb"((?:\r\n" + FIELD_LINE + rb")*)\r\n\r\n")
 # A LF without a CR before it, or a CR followed by anything but LF.
 BARE_LINE_ENDING_PATTERN = re.compile(rb"(?<!\r)\n|\r[^\n]")
 
@@ -280,27 +295,35 @@ class RequestParser:
     def _read_head(self):
         buffer = self._buffer
         start = self._start
-        if buffer[start:start + 2] == b"\r\n":  # (a slice is cheaper than startswith's arguments)
-            start = self._skip_empty_lines(buffer, start)
-        end = buffer.find(b"\r\n\r\n", self._search_from)
-        if end == -1:
-            return self._head_incomplete(buffer, start)
+        if start == len(buffer):  # between requests: the usual case, nothing to check
+            if self._eof:
+                self._enter(CLOSED)
+                return CONNECTION_CLOSED
+            return NEED_DATA
         limits = self.limits
-        split = maybe_split_head(buffer[start:end])
-        if split is None:
-            split = _parse_head_strictly(buffer, start, end, limits)
-        request_line, headers = split
-        match = REQUEST_LINE_PATTERN.fullmatch(request_line)
-        if (match is None or end + 4 - start > limits.max_header_bytes
-                or len(request_line) > limits.max_request_line):
-            raise _invalid_head(buffer, start, start + len(request_line), end, limits)
+        # On the first look at a head, one match checks and cuts all of it (a
+        # later look would rescan what arrived before, so it searches carefully).
+        match = HEAD_PATTERN.match(buffer, start) if self._search_from == start else None
+        if (match is None or match.end() - start > limits.max_header_bytes
+                or match.end(3) - start > limits.max_request_line):
+            found = self._find_head_carefully(buffer, start, limits)
+            if found is NEED_DATA:
+                return found
+            method, target, version, headers, end = found
+        else:
+            method, target, version, field_lines = match.groups()
+            end = match.end()
+            # The split gives ["", name, value, name, value, ...]; zip takes a name
+            # through map() and then its value from the same iterator.
+            pairs = iter(FIELD_LINE_SPLIT_PATTERN.split(field_lines))
+            next(pairs)
+            headers = list(zip(map(bytes.lower, pairs), pairs))  # noqa: B905
         if len(headers) > limits.max_headers:
             raise RemoteProtocolError(
                 431, f"request has {len(headers)} header lines, over the limit of "
                 f"{limits.max_headers}: send fewer headers"
             )
-        self._start = end + 4
-        method, target, version = match.groups()
+        self._start = end
         head = interpret_head(method, target, version, headers, limits.max_body_size)
         self._keep_alive = head.keep_alive
         if head.chunked:
@@ -310,6 +333,27 @@ class RequestParser:
             self._remaining = head.content_length or 0
             self._enter(BODY)
         return head
+
+    def _find_head_carefully(self, buffer, start: int, limits: Limits):
+        """(method, target, version, headers, end) of a complete head, or NEED_DATA.
+
+        For what HEAD_PATTERN did not take: a head that is incomplete, has
+        empty lines before it, a value with trailing whitespace, or a fault.
+        """
+        if buffer[start:start + 2] == b"\r\n":  # (a slice is cheaper than startswith's arguments)
+            start = self._skip_empty_lines(buffer, start)
+        end = buffer.find(b"\r\n\r\n", self._search_from)
+        if end == -1:
+            return self._head_incomplete(buffer, start)
+        split = maybe_split_head(buffer[start:end])
+        if split is None:
+            split = _parse_head_strictly(buffer, start, end, limits)
+        request_line, headers = split
+        match = REQUEST_LINE_PATTERN.fullmatch(request_line)
+        if (match is None or end + 4 - start > limits.max_header_bytes
+                or len(request_line) > limits.max_request_line):
+            raise _invalid_head(buffer, start, start + len(request_line), end, limits)
+        return (*match.groups(), headers, end + 4)
 
     def _skip_empty_lines(self, buffer, start: int) -> int:
         # RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF)
@@ -322,7 +366,7 @@ class RequestParser:
 
     def _head_incomplete(self, buffer, start: int):
         size = len(buffer) - start
-        if size == 0:  # between requests: the usual case, nothing to check
+        if size == 0:  # only empty lines so far
             if self._eof:
                 self._enter(CLOSED)
                 return CONNECTION_CLOSED
