@@ -304,15 +304,20 @@ class RequestParser:
         # On the first look at a head, one match checks and cuts all of it (a
         # later look would rescan what arrived before, so it searches carefully).
         match = HEAD_PATTERN.match(buffer, start) if self._search_from == start else None
-        if (match is None or match.end() - start > limits.max_header_bytes
-                or match.end(3) - start > limits.max_request_line):
+        if match is not None:
+            end = match.end()
+            if end - start > limits.max_header_bytes or (
+                end - start > limits.max_request_line  # (no call for the usual short head)
+                and match.end(3) - start > limits.max_request_line
+            ):
+                match = None  # the careful path finds which limit and answers
+        if match is None:
             found = self._find_head_carefully(buffer, start, limits)
-            if found is NEED_DATA:
+            if found is NEED_DATA or found is CONNECTION_CLOSED:
                 return found
             method, target, version, headers, end = found
         else:
             method, target, version, field_lines = match.groups()
-            end = match.end()
             # The split gives ["", name, value, name, value, ...]; zip takes a name
             # through map() and then its value from the same iterator.
             pairs = iter(FIELD_LINE_SPLIT_PATTERN.split(field_lines))
@@ -335,7 +340,9 @@ class RequestParser:
         return head
 
     def _find_head_carefully(self, buffer, start: int, limits: Limits):
-        """(method, target, version, headers, end) of a complete head, or NEED_DATA.
+        """(method, target, version, headers, end) of a complete head, or an event.
+
+        The event is NEED_DATA, or CONNECTION_CLOSED after empty lines and EOF.
 
         For what HEAD_PATTERN did not take: a head that is incomplete, has
         empty lines before it, a value with trailing whitespace, or a fault.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from minihttp import request_head
 from minihttp.errors import LocalProtocolError, RemoteProtocolError
 from minihttp.http11 import (
     CONNECTION_CLOSED,
@@ -268,6 +269,9 @@ class TestRequestLine:
         events = parse(b"\r\n\r\n" + GET, feeding)
         assert summary(events) == [("head", b"GET", b"/", b"1.1"), ("end", [])]
 
+    def test_empty_lines_then_eof_close_the_connection_cleanly(self, feeding):
+        assert parse(b"\r\n\r\n", feeding, eof=True) == [CONNECTION_CLOSED]
+
     def test_a_request_line_over_the_limit_is_414(self, feeding):
         limits = Limits(max_request_line=64)
         long_line = b"GET /" + b"a" * 80 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
@@ -355,6 +359,20 @@ class TestHost:
     def test_host_is_optional_in_http_1_0_but_checked_when_present(self, feeding):
         assert parse(b"GET / HTTP/1.0\r\nHost: a\r\n\r\n", feeding)[0].headers == [(b"host", b"a")]
         assert rejection(b"GET / HTTP/1.0\r\nHost: a b\r\n\r\n", feeding).status_code == 400
+
+    def test_a_refused_host_is_refused_again_and_a_valid_one_is_remembered(self, feeding):
+        for _ in range(2):
+            assert rejection(b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", feeding).status_code == 400
+        assert b"a b" not in request_head.valid_hosts
+        parse(b"GET / HTTP/1.1\r\nHost: remembered.example\r\n\r\n", feeding)
+        assert b"remembered.example" in request_head.valid_hosts
+
+    def test_the_remembered_hosts_are_bounded(self, monkeypatch):
+        monkeypatch.setattr(request_head, "valid_hosts", set())
+        monkeypatch.setattr(request_head, "VALID_HOSTS_LIMIT", 3)
+        for number in range(5):
+            parse(b"GET / HTTP/1.1\r\nHost: h%d\r\n\r\n" % number)
+        assert request_head.valid_hosts == {b"h0", b"h1", b"h2"}
 
 
 class TestMessageLength:
