@@ -77,7 +77,7 @@ HEAD_SPLIT_PATTERN = re.compile(rb"\r\n(?<![ \t]\r\n)(" + TOKEN + rb"):[ \t]*")
 # bytes (RFC 9110 §5.5) whose last byte is not SP or HTAB. The OWS before the
 # value is left to the value's class (one loop for the regex engine, not two)
 # and cut off by FIELD_LINE_SPLIT_PATTERN.
-FIELD_LINE = TOKEN + rb":[\t\x20-\x7e\x80-\xff]*(?<![ \t])"
+FIELD_LINE = TOKEN + rb"+:[\t\x20-\x7e\x80-\xff]*+(?<![ \t])"  # possessive: see HEAD_PATTERN
 # Cuts a block of field lines that FIELD_LINE has already matched, each led by
 # its CRLF, into ["", name, value, name, value, ...], the OWS before a value
 # cut away with the CRLF and the name.
