@@ -81,7 +81,7 @@ FIELD_LINE = TOKEN + rb"+:[\t\x20-\x7e\x80-\xff]*+(?<![ \t])"  # possessive: see
 # Cuts a block of field lines that FIELD_LINE has already matched, each led by
 # its CRLF, into ["", name, value, name, value, ...], the OWS before a value
 # cut away with the CRLF and the name.
-FIELD_LINE_SPLIT_PATTERN = re.compile(rb"\r\n(" + TOKEN + rb"):[ \t]*")
+FIELD_LINE_SPLIT_PATTERN = re.compile(rb"\r\n(" + TOKEN + rb"+):[ \t]*+")
 # Every byte a field line may hold apart from its CRLF (RFC 9110 §5.5).
 FIELD_LINE_BYTES = bytes([9, *range(0x20, 0x7F), *range(0x80, 0x100)])
 OWS = b" \t"

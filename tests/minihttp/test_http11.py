@@ -18,6 +18,7 @@ from minihttp.http11 import (
     CONNECTION_CLOSED,
     NEED_DATA,
     TRANSITIONS,
+    TRANSITIONS_IN_PLACE,
     BodyData,
     EndOfMessage,
     Limits,
@@ -588,18 +589,38 @@ class TestErrorsAndEvents:
 class TestParserStates:
     """The state table in minihttp.http11's docstring, as the parser walks it."""
 
-    def test_every_state_change_is_a_transition_of_the_table(self, feeding, monkeypatch):
+    @staticmethod
+    def state_changes(data: bytes, feeding: str) -> list[tuple[str, str]]:
+        """Every change of the parser's state while it reads `data` then EOF."""
+        changes = []
+        slot = RequestParser._state  # the slot's descriptor: every store goes through it
+
+        class RecordingParser(RequestParser):
+            """Records each store to _state, whether _enter makes it or it is made in place."""
+
+            __slots__ = ()
+
+            @property
+            def _state(self):
+                return slot.__get__(self)
+
+            @_state.setter
+            def _state(self, state):
+                if hasattr(self, "_error"):  # (not the first store, in __init__)
+                    changes.append((slot.__get__(self), state))
+                slot.__set__(self, state)
+
+        parser = RecordingParser()
+        for piece in pieces_of(data, feeding) + [b""]:
+            parser.feed(piece)
+            while parser.next_event() not in (NEED_DATA, CONNECTION_CLOSED):
+                pass
+        return [(before, after) for before, after in changes if before != after]
+
+    def test_every_state_change_is_a_transition_of_the_table(self, feeding):
         data = (CHUNKED_HEAD + b"3\r\nabc\r\n0\r\nX: y\r\n\r\n"
                 + b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-        changes = []
-        enter = RequestParser._enter
-
-        def recording_enter(parser, state):
-            changes.append((parser.their_state, state))
-            enter(parser, state)
-
-        monkeypatch.setattr(RequestParser, "_enter", recording_enter)
-        parse(data, feeding, eof=True)
+        changes = self.state_changes(data, feeding)
         for before, after in changes:
             assert after in TRANSITIONS[before], f"{before} -> {after} is not in the table"
         assert changes == [
@@ -607,6 +628,13 @@ class TestParserStates:
             ("CHUNK_DATA_END", "CHUNK_SIZE"), ("CHUNK_SIZE", "TRAILERS"), ("TRAILERS", "IDLE"),
             ("IDLE", "BODY"), ("BODY", "MUST_CLOSE"), ("MUST_CLOSE", "CLOSED"),
         ]
+
+    def test_a_bodyless_request_goes_to_body_and_back_by_changes_made_in_place(self, feeding):
+        changes = self.state_changes(GET, feeding)
+        assert changes == [("IDLE", "BODY"), ("BODY", "IDLE"), ("IDLE", "CLOSED")]
+        assert set(changes[:2]) <= TRANSITIONS_IN_PLACE
+        for before, after in TRANSITIONS_IN_PLACE:
+            assert after in TRANSITIONS[before]
 
     def test_an_illegal_transition_is_refused_naming_both_states(self):
         parser = RequestParser()
