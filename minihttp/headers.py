@@ -16,7 +16,12 @@ so a value never starts or ends with whitespace (the OWS around it is not part
 of it) and never holds a control character: no NUL, no bare CR, no LF.
 
 How this module checks a whole header block at C speed rather than byte by
-byte in Python. A request head (maybe_split_head) is cut by one regular
+byte in Python. A request head that arrives whole is matched in one call by
+minihttp.http11's HEAD_PATTERN, built from FIELD_LINE here, which checks
+every byte (so nothing else needs checking), and then cut into names and
+values by FIELD_LINE_SPLIT_PATTERN: two regex calls, where a pattern per line
+or a `translate` pass would add a fixed cost that a short head feels. A head
+that arrived in pieces (maybe_split_head) is cut by one regular
 expression *split* at every "CRLF name: OWS": the pieces are the request line,
 then name, value, name, value... The engine only looks for the next CRLF
 between cuts, which is cheaper than matching each line with a pattern (for a
