@@ -349,17 +349,17 @@ class RequestParser:
             self._enter(CHUNK_SIZE)
         else:
             self._remaining = head.content_length or 0
-            # IDLE -> BODY in place (see the module docstring): ~0.8k instructions a request
+            # IDLE -> BODY in place (see the module docstring); with the change back in
+            # _end_message, two _enter calls fewer: -1.7k instructions a request
             self._state = BODY
         return head
 
     def _find_head_carefully(self, buffer, start: int, limits: Limits):
         """(method, target, version, headers, end) of a complete head, or an event.
 
-        The event is NEED_DATA, or CONNECTION_CLOSED after empty lines and EOF.
-
         For what HEAD_PATTERN did not take: a head that is incomplete, has
         empty lines before it, a value with trailing whitespace, or a fault.
+        The event is NEED_DATA, or CONNECTION_CLOSED after empty lines and EOF.
         """
         if buffer[start:start + 2] == b"\r\n":  # (a slice is cheaper than startswith's arguments)
             start = self._skip_empty_lines(buffer, start)

@@ -37,7 +37,7 @@ TOKEN_PATTERN = re.compile(TOKEN)
 VERSION_PATTERN = re.compile(rb"HTTP/[0-9]\.[0-9]")
 # Host values already found valid. A server hears the same few hosts on every
 # request, so each is checked once, not once per request: a set lookup instead
-# of HOST_PATTERN (wrk's "127.0.0.1:8000": ~2.9k fewer instructions a request).
+# of HOST_PATTERN (wrk's "127.0.0.1:8000": 40.3k -> 35.4k instructions a parse).
 # Bounded, so a client that makes up hosts costs a check each time but never
 # unbounded memory (as minihttp.headers does with outgoing names).
 VALID_HOSTS_LIMIT = 1024
