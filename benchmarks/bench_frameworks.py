@@ -19,7 +19,7 @@ from __future__ import annotations
 from benchmarks.bench_frameworks_apps import ORDER_BODY
 from benchmarks.bench_servers import shape_for
 from benchmarks.load import RequestSpec
-from benchmarks.measure import measure_server
+from benchmarks.measure import Contender, measure_side_by_side
 from benchmarks.servers import ServerSpec
 
 SERVER = ServerSpec("minihttp", "uvloop")
@@ -40,10 +40,7 @@ def run(quick: bool = False, duration: float | None = None, connections: int | N
     shape = shape_for(quick, duration, connections)
     rows = []
     for case, request in CASES.items():
-        for framework, app in APPS.items():
-            if progress:
-                progress(f"{case}: {framework} on {SERVER.name}")
-            row = measure_server(SERVER, app, request, shape, case=case, baseline="fastapi")
-            row["impl"] = framework
-            rows.append(row)
+        contenders = [Contender(SERVER, app, request, baseline="fastapi", impl=framework)
+                      for framework, app in APPS.items()]
+        rows += measure_side_by_side(contenders, shape, case=case, progress=progress)
     return rows

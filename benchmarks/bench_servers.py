@@ -17,7 +17,7 @@ Run it:  python -m benchmarks servers [--quick] [--duration S] [--connections N]
 from __future__ import annotations
 
 from benchmarks.load import RequestSpec
-from benchmarks.measure import LoadShape, measure_server
+from benchmarks.measure import Contender, LoadShape, measure_side_by_side
 from benchmarks.servers import ServerSpec
 
 HELLO_APP = "benchmarks.apps:hello"
@@ -58,9 +58,6 @@ def run(quick: bool = False, duration: float | None = None, connections: int | N
     pipelined = shape_for(quick, duration, connections, pipeline=PIPELINE_DEPTH)
     for case, specs, shape in (("hello", HELLO_SERVERS, plain),
                                ("pipelined hello", PIPELINED_SERVERS, pipelined)):
-        for spec in specs:
-            if progress:
-                progress(f"{case}: {spec.name}")
-            rows.append(measure_server(spec, HELLO_APP, hello, shape, case=case,
-                                       baseline=baseline_for(spec)))
+        contenders = [Contender(spec, HELLO_APP, hello, baseline_for(spec)) for spec in specs]
+        rows += measure_side_by_side(contenders, shape, case=case, progress=progress)
     return rows

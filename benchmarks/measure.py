@@ -4,6 +4,9 @@ A case is a server (ServerSpec), an app, a request and a load shape. It is
 warmed up first (imports, caches, the kernel's socket buffers), then run
 `repeats` times; the row keeps every run's requests per second, so the summary
 can show the median with its min–max spread, and the latency of the median run.
+Servers compared in one case run side by side: started together, measured in
+interleaved rounds (measure_side_by_side), so that the machine's drift hits
+them alike.
 Each run also reads the server's CPU time from /proc, for the CPU it spent per
 request: on a shared machine a run can lose its core for a while, which moves
 requests per second a lot and CPU per request little.
@@ -11,6 +14,7 @@ requests per second a lot and CPU per request little.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import statistics
 import time
@@ -32,34 +36,80 @@ class LoadShape:
     warmup: float = 1.0
 
 
+@dataclass(frozen=True)
+class Contender:
+    """One server in a side-by-side case: what runs, what it is asked, what it is read against."""
+
+    spec: ServerSpec
+    app: str
+    request: RequestSpec
+    baseline: str | None
+    impl: str | None = None  # the row's name; the server's name by default
+    environment: dict[str, str] | None = None
+
+
 def measure_server(spec: ServerSpec, app: str, request: RequestSpec, shape: LoadShape,
                    *, case: str, baseline: str | None, server_cpus: str = SERVER_CPU,
                    environment: dict[str, str] | None = None) -> dict:
     """Return one result row: {"case", "impl", "runs", "ops_per_sec", latency, generator...}."""
-    with running_server(spec, app, cpus=server_cpus, environment=environment) as port:
-        check_first_response(port, request, spec.name)
-        pid = server_pid(port)
-        run_load("127.0.0.1", port, request, duration=shape.warmup,
-                 connections=shape.connections, pipeline=shape.pipeline, cpus=LOAD_CPUS)
-        results, cpu_per_request = [], []
-        for _ in range(shape.repeats):
-            cpu_before, started = cpu_seconds(pid), time.monotonic()
-            result = run_load("127.0.0.1", port, request, duration=shape.duration,
-                              connections=shape.connections, pipeline=shape.pipeline,
-                              cpus=LOAD_CPUS)
-            cpu_used, elapsed = cpu_seconds(pid) - cpu_before, time.monotonic() - started
-            results.append(result)
-            if result.requests_per_second:
-                cpu_per_request.append(cpu_used / (result.requests_per_second * elapsed) * 1e6)
+    contender = Contender(spec, app, request, baseline, environment=environment)
+    return measure_side_by_side([contender], shape, case=case, server_cpus=server_cpus)[0]
+
+
+def measure_side_by_side(contenders: list[Contender], shape: LoadShape, *, case: str,
+                         server_cpus: str = SERVER_CPU, progress=None) -> list[dict]:
+    """Measure several servers on one case in interleaved rounds; one row each.
+
+    All of them are started first (an idle server costs nothing), then each
+    round runs the load once against each in turn. On a shared machine whose
+    speed drifts from minute to minute (a VM's neighbours), a slow minute then
+    falls on every contender alike instead of on whichever ran during it.
+    """
+    with contextlib.ExitStack() as servers:
+        pids = []
+        for contender in contenders:
+            port = servers.enter_context(running_server(
+                contender.spec, contender.app, cpus=server_cpus,
+                environment=contender.environment))
+            check_first_response(port, contender.request, contender.spec.name)
+            pids.append((port, server_pid(port)))
+        for (port, _), contender in zip(pids, contenders, strict=True):
+            run_load("127.0.0.1", port, contender.request, duration=shape.warmup,
+                     connections=shape.connections, pipeline=shape.pipeline, cpus=LOAD_CPUS)
+        runs: list[list[tuple]] = [[] for _ in contenders]
+        for round_number in range(shape.repeats):
+            for (port, pid), contender, measured in zip(pids, contenders, runs, strict=True):
+                if progress:
+                    progress(f"{case}: {contender.impl or contender.spec.name}, "
+                             f"round {round_number + 1} of {shape.repeats}")
+                measured.append(one_run(port, pid, contender.request, shape))
+    return [result_row(contender, case, measured)
+            for contender, measured in zip(contenders, runs, strict=True)]
+
+
+def one_run(port: int, pid: int, request: RequestSpec, shape: LoadShape):
+    """(load result, the server's CPU microseconds per request) for one timed run."""
+    cpu_before, started = cpu_seconds(pid), time.monotonic()
+    result = run_load("127.0.0.1", port, request, duration=shape.duration,
+                      connections=shape.connections, pipeline=shape.pipeline, cpus=LOAD_CPUS)
+    cpu_used, elapsed = cpu_seconds(pid) - cpu_before, time.monotonic() - started
+    rate = result.requests_per_second
+    return result, (cpu_used / (rate * elapsed) * 1e6 if rate else None)
+
+
+def result_row(contender: Contender, case: str, measured: list[tuple]) -> dict:
+    results = [result for result, _ in measured]
     rates = [result.requests_per_second for result in results]
     if not any(rates):
-        raise RuntimeError(f"{spec.name} answered no request of {request.method} "
-                           f"{request.path} successfully ({results[0].errors} errors)")
+        raise RuntimeError(f"{contender.spec.name} answered no request of "
+                           f"{contender.request.method} {contender.request.path} successfully "
+                           f"({results[0].errors} errors)")
     middle = sorted(results, key=lambda result: result.requests_per_second)[len(results) // 2]
+    cpu_per_request = [cpu for _, cpu in measured if cpu is not None]
     return {
         "case": case,
-        "impl": spec.name,
-        "baseline": baseline,
+        "impl": contender.impl or contender.spec.name,
+        "baseline": contender.baseline,
         "ops_per_sec": statistics.median(rates),
         "runs": rates,
         "unit": "req/s",
