@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 import subprocess
@@ -73,7 +74,7 @@ def markdown_table(rows: list[dict]) -> str:
             f" ({row['ratio_min']:.2f}–{row['ratio_max']:.2f})"
         )
         latency = ""
-        if "latency_p50_ms" in row:
+        if "latency_p50_ms" in row and not math.isnan(row["latency_p50_ms"]):
             latency = f"{row['latency_p50_ms']:.2f} / {row['latency_p99_ms']:.2f}"
         cpu = row.get("cpu_us_per_request")
         cpu = "" if cpu is None else f"{cpu:.1f}"

@@ -66,6 +66,16 @@ def test_rows_are_read_against_their_case_baseline():
     assert "**3.00x** h11" in table and table.count("\n") == 4
 
 
+def test_a_row_without_latencies_shows_none_rather_than_nan():
+    rows = harness.summarize("servers", [
+        {"case": "pipelined", "impl": "a", "baseline": "a", "ops_per_sec": 5.0, "runs": [5.0],
+         "latency_p50_ms": float("nan"), "latency_p99_ms": float("nan"),
+         "cpu_us_per_request": 12.5},
+    ])
+    line = harness.markdown_table(rows).splitlines()[-1]
+    assert "nan" not in line and line.endswith("|  | 12.5 |")
+
+
 def test_results_are_saved_as_json_and_a_chart(tmp_path):
     rows = harness.summarize("jwt", [
         {"case": "HS256 decode", "impl": "miniauth", "ops_per_sec": 2.0, "runs": [2.0]},
