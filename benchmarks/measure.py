@@ -72,7 +72,9 @@ def measure_side_by_side(contenders: list[Contender], shape: LoadShape, *, case:
                 contender.spec, contender.app, cpus=server_cpus,
                 environment=contender.environment))
             check_first_response(port, contender.request, contender.spec.name)
-            pids.append((port, server_pid(port)))
+            # With workers, the process on the port is a supervisor that serves nothing:
+            # its CPU time says nothing about a request, so none is reported.
+            pids.append((port, server_pid(port) if contender.spec.workers == 1 else None))
         for (port, _), contender in zip(pids, contenders, strict=True):
             run_load("127.0.0.1", port, contender.request, duration=shape.warmup,
                      connections=shape.connections, pipeline=shape.pipeline, cpus=LOAD_CPUS)
@@ -87,14 +89,15 @@ def measure_side_by_side(contenders: list[Contender], shape: LoadShape, *, case:
             for contender, measured in zip(contenders, runs, strict=True)]
 
 
-def one_run(port: int, pid: int, request: RequestSpec, shape: LoadShape):
-    """(load result, the server's CPU microseconds per request) for one timed run."""
-    cpu_before, started = cpu_seconds(pid), time.monotonic()
+def one_run(port: int, pid: int | None, request: RequestSpec, shape: LoadShape):
+    """(load result, the server's CPU microseconds per request or None) for one timed run."""
+    cpu_before, started = cpu_seconds(pid) if pid else 0.0, time.monotonic()
     result = run_load("127.0.0.1", port, request, duration=shape.duration,
                       connections=shape.connections, pipeline=shape.pipeline, cpus=LOAD_CPUS)
+    if pid is None or not result.requests_per_second:
+        return result, None
     cpu_used, elapsed = cpu_seconds(pid) - cpu_before, time.monotonic() - started
-    rate = result.requests_per_second
-    return result, (cpu_used / (rate * elapsed) * 1e6 if rate else None)
+    return result, cpu_used / (result.requests_per_second * elapsed) * 1e6
 
 
 def result_row(contender: Contender, case: str, measured: list[tuple]) -> dict:
