@@ -209,31 +209,12 @@ def split_list(value: bytes) -> list[bytes]:
     return members
 
 
-# Outgoing names already found to be tokens, with their lowercase form. An app
-# sends the same few names on every response, so each is checked (and
-# lowercased) once, not once per response. Bounded, so an app that makes up
-# names per response costs a check each time but never unbounded memory.
-CHECKED_NAMES_LIMIT = 1024
-checked_names: dict[bytes, bytes] = {}
-
-
-def lowercase_outgoing_name(name: bytes) -> bytes:
-    """`name` lowercased, after checking it is a token; LocalProtocolError if it is not."""
-    lowered = checked_names.get(name) if type(name) is bytes else None
-    if lowered is None:
-        check_outgoing_field(name, b"")
-        lowered = name.lower()
-        if len(checked_names) < CHECKED_NAMES_LIMIT:
-            checked_names[name] = lowered
-    return lowered
-
-
 # Outgoing field lines already checked, finished: (name, value) -> (lowercased
 # name, b"name: value\r\n"). Responses repeat the same lines (content-type,
 # cache-control, a route's fixed headers), so a line is checked and built once
 # and later responses only look it up: about 300 instructions a line instead
-# of a join and a scan of the whole head. Bounded like checked_names: lines
-# that never repeat (a fresh cookie) are checked every time, at a regex each.
+# of a join and a scan of the whole head. Bounded, so that lines that never
+# repeat (a fresh cookie) cost a check each time but never unbounded memory.
 CHECKED_LINES_LIMIT = 4096
 MAX_CHECKED_LINE_VALUE = 256  # longer values are checked each time, not kept
 checked_lines: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}

@@ -39,7 +39,7 @@ VERSION_PATTERN = re.compile(rb"HTTP/[0-9]\.[0-9]")
 # request, so each is checked once, not once per request: a set lookup instead
 # of HOST_PATTERN (wrk's "127.0.0.1:8000": 40.3k -> 35.4k instructions a parse).
 # Bounded, so a client that makes up hosts costs a check each time but never
-# unbounded memory (as minihttp.headers does with outgoing names).
+# unbounded memory (as minihttp.headers does with outgoing lines).
 VALID_HOSTS_LIMIT = 1024
 valid_hosts: set[bytes] = set()
 # Longer than any real body, and short enough that a 64-bit length in a C proxy
