@@ -156,17 +156,31 @@ def complete_response(
             return None
     lines.append(b"content-length: %d\r\n" % len(body))
     keep_alive = request.keep_alive
+    end_final_head(lines, given, keep_alive, request.http_version, None, server_line)
+    lines.append(body)
+    return b"".join(lines), keep_alive
+
+
+def end_final_head(
+    lines: list[bytes], given: dict[bytes, bytes], keep_alive: bool, http_version: bytes,
+    date_line: bytes | None, server_line: bytes | None,
+) -> None:
+    """Append what every final head ends with: Connection, Date, Server, the empty line.
+
+    Connection says what happens next (RFC 9112 §9.6): `close` when the
+    connection closes after this response, `keep-alive` to an HTTP/1.0 client
+    that asked to keep it. Date (RFC 9110 §6.6.1; `date_line` None means the
+    clock) and Server are added unless the app gave its own.
+    """
     if not keep_alive:
         lines.append(b"connection: close\r\n")
-    elif request.http_version == b"1.0":
+    elif http_version == b"1.0":
         lines.append(b"connection: keep-alive\r\n")
     if b"date" not in given:
-        lines.append(http_date_line())
+        lines.append(date_line or http_date_line())
     if server_line is not None and b"server" not in given:
         lines.append(server_line)
     lines.append(b"\r\n")
-    lines.append(body)
-    return b"".join(lines), keep_alive
 
 
 class ResponseWriter:
@@ -217,11 +231,8 @@ class ResponseWriter:
             lines.append(b"\r\n")
             return b"".join(lines)
         self._choose_framing(status, given, lines)
-        if b"date" not in given:
-            lines.append(self.date_line or http_date_line())
-        if b"server" not in given and self.server_line is not None:
-            lines.append(self.server_line)
-        lines.append(b"\r\n")
+        end_final_head(lines, given, self.keep_alive, self.request.http_version,
+                       self.date_line, self.server_line)
         self._state = BODY
         return b"".join(lines)
 
@@ -259,10 +270,6 @@ class ResponseWriter:
         else:
             self._framing = UNTIL_CLOSE
             self.keep_alive = False
-        if not self.keep_alive:
-            lines.append(b"connection: close\r\n")
-        elif request.http_version == b"1.0":
-            lines.append(b"connection: keep-alive\r\n")
 
     def body(self, data: bytes, *, more: bool) -> bytes:
         """Return `data` framed for the wire; with `more=False`, also the end of the body.
