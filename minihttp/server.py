@@ -112,7 +112,8 @@ class ServerState:
         self.cycle_class = RequestCycle
         self.limits = config.limits
         self.server_header = b"minihttp" if config.server_header else None
-        self.server_line = server_line(b"minihttp") if config.server_header else None
+        # The Server field line, checked and built once (complete_response writes it as is).
+        self.server_line = server_line(self.server_header) if self.server_header else None
         self.last_address: tuple[str, int] | None = None
         self.limit_concurrency = config.limit_concurrency
         # Read once: a logger's level is not expected to change while serving.
