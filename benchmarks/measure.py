@@ -66,7 +66,7 @@ def measure_side_by_side(contenders: list[Contender], shape: LoadShape, *, case:
     falls on every contender alike instead of on whichever ran during it.
     """
     with contextlib.ExitStack() as servers:
-        pids = []
+        started = []  # (port, pid or None), one per contender
         for contender in contenders:
             port = servers.enter_context(running_server(
                 contender.spec, contender.app, cpus=server_cpus,
@@ -74,13 +74,13 @@ def measure_side_by_side(contenders: list[Contender], shape: LoadShape, *, case:
             check_first_response(port, contender.request, contender.spec.name)
             # With workers, the process on the port is a supervisor that serves nothing:
             # its CPU time says nothing about a request, so none is reported.
-            pids.append((port, server_pid(port) if contender.spec.workers == 1 else None))
-        for (port, _), contender in zip(pids, contenders, strict=True):
+            started.append((port, server_pid(port) if contender.spec.workers == 1 else None))
+        for (port, _), contender in zip(started, contenders, strict=True):
             run_load("127.0.0.1", port, contender.request, duration=shape.warmup,
                      connections=shape.connections, pipeline=shape.pipeline, cpus=LOAD_CPUS)
         runs: list[list[tuple]] = [[] for _ in contenders]
         for round_number in range(shape.repeats):
-            for (port, pid), contender, measured in zip(pids, contenders, runs, strict=True):
+            for (port, pid), contender, measured in zip(started, contenders, runs, strict=True):
                 if progress:
                     progress(f"{case}: {contender.impl or contender.spec.name}, "
                              f"round {round_number + 1} of {shape.repeats}")
